@@ -1,0 +1,3 @@
+"""The registered primitives, grouped by kind. Importing this package fills the registry."""
+
+from . import elementwise, matmul, movement, reduction  # noqa: F401  (registration happens on import)

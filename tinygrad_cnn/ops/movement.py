@@ -1,0 +1,286 @@
+"""Movement primitives: reshape, permute, broadcast_to, indexing (getitem and its adjoint scatter),
+constant padding and flipping. None of them changes a value, so each VJP moves the gradient back."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from ..registry import Sample, register_op, tensor_method
+from ..tensor import Tensor
+from .elementwise import broadcast_shape
+from .reduction import Axis, normalize_axes
+
+
+# ---------------------------------------------------------------- reshape
+def _check_reshape(x: np.ndarray, *, shape: tuple[int, ...]) -> None:
+    if int(np.prod(shape)) != x.size:
+        raise ValueError(f"cannot reshape {x.shape} ({x.size} elements) into {shape}")
+
+
+_reshape = register_op(
+    "reshape", lambda x, *, shape: x.reshape(shape),
+    vjps=(lambda g, out, x, *, shape: g.reshape(x.shape),),
+    formula="y = x viewed as shape;  dx = g viewed as x's shape",
+    kind="movement", check=_check_reshape,
+    samples=lambda rng: [Sample((rng.standard_normal(s),), {"shape": t}) for s, t in
+                         [((3, 4), (12,)), ((3, 4), (2, 6)), ((2, 3, 4), (4, 1, 6)), ((), (1, 1)), ((6,), (6,))]],
+)
+
+
+@tensor_method
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """``x.reshape(2, -1)`` or ``x.reshape((2, -1))``: the same elements in a new shape (one -1 inferred)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1 or any(s < -1 for s in shape):
+        raise ValueError(f"reshape: invalid target shape {shape} for {x.shape}")
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1]))
+        if known == 0 or x.size % known:
+            raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}")
+        shape = tuple(x.size // known if s == -1 else s for s in shape)
+    if shape == x.shape:
+        return x
+    return _reshape(x, shape=shape)
+
+
+# ---------------------------------------------------------------- permute
+def _check_permute(x: np.ndarray, *, axes: tuple[int, ...]) -> None:
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+
+
+_permute = register_op(
+    "permute", lambda x, *, axes: np.transpose(x, axes),
+    vjps=(lambda g, out, x, *, axes: g.permute(tuple(np.argsort(axes))),),
+    formula="y = x with axes reordered;  dx = g with the inverse order",
+    kind="movement", check=_check_permute,
+    samples=lambda rng: [Sample((rng.standard_normal(s),), {"axes": a}) for s, a in
+                         [((3, 4), (1, 0)), ((2, 3, 4), (2, 0, 1)), ((2, 3, 4, 5), (0, 3, 1, 2))]],
+)
+
+
+@tensor_method
+def permute(x: Tensor, *axes: Any) -> Tensor:
+    """Reorder axes: ``x.permute(0, 2, 3, 1)`` or ``x.permute((0, 2, 3, 1))``; negative axes allowed."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    axes = tuple(int(a) + x.ndim if int(a) < 0 else int(a) for a in axes)
+    if axes == tuple(range(x.ndim)):
+        return x
+    return _permute(x, axes=axes)
+
+
+@tensor_method
+def transpose(x: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
+    """numpy's transpose: reverse the axes, or permute them by ``axes``."""
+    return permute(x, tuple(reversed(range(x.ndim))) if axes is None else axes)
+
+
+@tensor_method
+def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes."""
+    order = list(range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return permute(x, order)
+
+
+Tensor.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- broadcast_to
+def _check_broadcast_to(x: np.ndarray, *, shape: tuple[int, ...]) -> None:
+    if len(shape) < x.ndim or broadcast_shape(x.shape, shape) != shape:
+        raise ValueError(f"cannot broadcast shape {x.shape} to {shape}")
+
+
+_broadcast_to = register_op(
+    "broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
+    vjps=(lambda g, out, x, *, shape: g.sum_to(x.shape),),
+    formula="y = x repeated along broadcast axes;  dx = g summed over them",
+    kind="movement", check=_check_broadcast_to,
+    samples=lambda rng: [Sample((rng.standard_normal(s),), {"shape": t}) for s, t in
+                         [((3, 1), (3, 4)), ((4,), (2, 3, 4)), ((), (2, 2)), ((2, 1, 3), (5, 2, 4, 3))]],
+)
+
+
+@tensor_method
+def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Repeat ``x`` along new leading axes and axes of size 1, as numpy broadcasting does."""
+    shape = tuple(int(s) for s in shape)
+    return x if shape == x.shape else _broadcast_to(x, shape=shape)
+
+
+# ---------------------------------------------------------------- indexing
+Index = tuple[Any, ...]
+
+
+def normalize_index(index: Any) -> Index:
+    """A tuple index with Tensors and lists turned into arrays (integer or boolean)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i.data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+            raise TypeError(f"getitem: index arrays must hold integers or booleans, got {i.dtype}")
+        if isinstance(i, (float, np.floating)):
+            raise TypeError(f"getitem: cannot index with a float ({i!r})")
+        out.append(i)
+    return tuple(out)
+
+
+def is_basic(index: Index) -> bool:
+    """True when the index has no arrays, so it picks every element at most once (a view)."""
+    return not builtins.any(isinstance(i, np.ndarray) for i in index)
+
+
+def format_index(index: Index) -> str:
+    """``[:, 1:3]``-style text for graph labels."""
+    def one(i: Any) -> str:
+        if isinstance(i, slice):
+            text = ("" if i.start is None else str(i.start)) + ":" + ("" if i.stop is None else str(i.stop))
+            return text + ("" if i.step is None else f":{i.step}")
+        if i is None:
+            return "None"
+        if i is Ellipsis:
+            return "..."
+        if isinstance(i, np.ndarray):
+            return f"<{i.dtype.name} {i.shape}>" if i.size > 4 else str(i.tolist())
+        return str(i)
+
+    return "[" + ", ".join(one(i) for i in index) + "]"
+
+
+def _scatter_forward(g: np.ndarray, *, index: Index, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    if is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)  # repeated indices accumulate
+    return out
+
+
+def _index_samples(rng: np.random.Generator) -> list[tuple[Index, tuple[int, ...]]]:
+    return [((1,), (3, 4)), ((slice(1, 3),), (4, 3)), ((slice(None), slice(0, 4, 2)), (3, 5)),
+            ((np.array([0, 2, 2]),), (3, 4)), ((np.arange(3), np.array([1, 0, 3])), (3, 4)),
+            ((Ellipsis, None, 1), (2, 3, 4)), ((rng.random((3, 4)) < 0.5,), (3, 4))]
+
+
+_getitem = register_op(
+    "getitem", lambda x, *, index: x[index],
+    vjps=(lambda g, out, x, *, index: _scatter(g, index=index, shape=x.shape),),
+    formula="y = x[index];  dx = zeros with g added at index (repeats accumulate)",
+    kind="movement",
+    samples=lambda rng: [Sample((rng.standard_normal(s),), {"index": i}) for i, s in _index_samples(rng)],
+)
+
+
+def _check_scatter(g: np.ndarray, *, index: Index, shape: tuple[int, ...]) -> None:
+    expected = np.empty(shape, dtype=np.bool_)[index].shape
+    if g.shape != expected:
+        raise ValueError(f"values of shape {g.shape} do not fit index {format_index(index)} of shape {shape}")
+
+
+def _scatter_samples(rng: np.random.Generator) -> list[Sample]:
+    out = []
+    for i, s in _index_samples(rng):
+        picked = np.empty(s)[i].shape
+        out.append(Sample((rng.standard_normal(picked),), {"index": i, "shape": s}))
+    return out
+
+
+_scatter = register_op(
+    "scatter", _scatter_forward,
+    vjps=(lambda g, out, v, *, index, shape: _getitem(g, index=index),),
+    formula="y = zeros(shape) with v added at index;  dv = g[index]",
+    kind="movement", check=_check_scatter, samples=_scatter_samples,
+)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """numpy indexing: slices, ints, None, ..., integer and boolean arrays (``logits[np.arange(n), y]``)."""
+    return _getitem(x, index=normalize_index(index))
+
+
+def scatter(values: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """A zero tensor of ``shape`` with ``values`` added at ``index`` (the adjoint of getitem)."""
+    return _scatter(values, index=normalize_index(index), shape=tuple(shape))
+
+
+Tensor.__getitem__ = getitem  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------- pad and flip
+def _check_pad(x: np.ndarray, *, pad_width: tuple[tuple[int, int], ...], value: float) -> None:
+    if len(pad_width) != x.ndim or builtins.any(len(p) != 2 or p[0] < 0 or p[1] < 0 for p in pad_width):
+        raise ValueError(f"pad_width {pad_width} must give (before, after) >= 0 for each of the {x.ndim} axes")
+
+
+def _pad_vjp(g: Tensor, out: Tensor, x: Tensor, *, pad_width: Any, value: float) -> Tensor:
+    return _getitem(g, index=tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape)))
+
+
+_pad = register_op(
+    "pad", lambda x, *, pad_width, value: np.pad(x, pad_width, constant_values=value),
+    vjps=(_pad_vjp,), formula="y = x surrounded by a constant;  dx = g cropped to x",
+    kind="movement", check=_check_pad,
+    samples=lambda rng: [Sample((rng.standard_normal(s),), {"pad_width": p, "value": v}) for s, p, v in
+                         [((3, 4), ((1, 0), (2, 2)), 0.0), ((2, 3, 4), ((0, 0), (1, 1), (0, 3)), -1.5)]],
+)
+
+
+@tensor_method
+def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
+    """Pad with a constant; ``pad_width`` as numpy's: ((before, after), ...) per axis, or one int for all."""
+    if isinstance(pad_width, (int, np.integer)):
+        pad_width = ((int(pad_width), int(pad_width)),) * x.ndim
+    pad_width = tuple((int(b), int(a)) for b, a in pad_width)
+    return _pad(x, pad_width=pad_width, value=float(value))
+
+
+_flip = register_op(
+    "flip", lambda x, *, axis: np.flip(x, axis),
+    vjps=(lambda g, out, x, *, axis: _flip(g, axis=axis),),
+    formula="y = x reversed along axis;  dx = g reversed along axis",
+    kind="movement",
+    samples=lambda rng: [Sample((rng.standard_normal(s),), {"axis": a}) for s, a in
+                         [((5,), (0,)), ((3, 4), (1,)), ((2, 3, 4, 5), (2, 3)), ((3, 4), None)]],
+)
+
+
+@tensor_method
+def flip(x: Tensor, axis: Axis = None) -> Tensor:
+    """Reverse the order of elements along ``axis`` (None: all axes), as ``np.flip``."""
+    try:
+        axes = normalize_axes(axis, x.ndim)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"flip: {e} (shape {x.shape})") from None
+    return _flip(x, axis=axes)
+
+
+@tensor_method
+def expand_dims(x: Tensor, axis: int) -> Tensor:
+    """Insert an axis of size 1 at ``axis``."""
+    axis = axis + x.ndim + 1 if axis < 0 else axis
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+@tensor_method
+def squeeze(x: Tensor, axis: Axis = None) -> Tensor:
+    """Drop axes of size 1 (all of them, or those in ``axis``, which must have size 1)."""
+    axes = normalize_axes(axis, x.ndim)
+    if axes is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, enable_grad, gradients, no_grad
+from .tensor import Tensor, enable_grad, gradients
 
 
 class GradcheckError(RuntimeError):
@@ -73,20 +73,19 @@ def _analytical(fn: Callable[..., Any], args: list[Any], checked: list[int]) -> 
 def _numerical(fn: Callable[..., Any], args: list[Any], checked: list[int], eps: float) -> list[np.ndarray]:
     """J[i] of shape (input i size, total output size) by central differences."""
     jac = []
-    with no_grad():
-        for i in checked:
-            x = args[i].data
-            flat = x.reshape(-1)  # a view: x is a fresh contiguous copy
-            rows = []
-            for k in range(x.size):
-                orig = flat[k]
-                flat[k] = orig + eps
-                plus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, args)] or [np.zeros(0)])
-                flat[k] = orig - eps
-                minus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, args)] or [np.zeros(0)])
-                flat[k] = orig
-                rows.append((plus - minus) / (2 * eps))
-            jac.append(np.array(rows).reshape(x.size, -1))
+    for i in checked:
+        x = args[i].data
+        flat = x.reshape(-1)  # a view: x is a fresh contiguous copy
+        rows = []
+        for k in range(x.size):
+            orig = flat[k]
+            flat[k] = orig + eps
+            plus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, args)] or [np.zeros(0)])
+            flat[k] = orig - eps
+            minus = np.concatenate([o.data.reshape(-1) for o in _outputs(fn, args)] or [np.zeros(0)])
+            flat[k] = orig
+            rows.append((plus - minus) / (2 * eps))
+        jac.append(np.array(rows).reshape(x.size, -1))
     return jac
 
 
@@ -157,7 +156,7 @@ def gradgradcheck(
 
     def vjp(*xs_and_vs: Any) -> tuple[Tensor, ...]:
         xs, cots = list(xs_and_vs[:n]), xs_and_vs[n:]
-        with enable_grad():  # also while gradcheck evaluates it numerically under no_grad
+        with enable_grad():
             return _vjp(xs, cots)
 
     def _vjp(xs: list[Any], cots: tuple[Any, ...]) -> tuple[Tensor, ...]:

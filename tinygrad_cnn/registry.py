@@ -55,6 +55,7 @@ class Op:
     check: Callable[..., None] | None = None
     samples: Callable[[np.random.Generator], list[Sample]] = _no_samples
     domain: tuple[Callable[[np.random.Generator, tuple[int, ...]], np.ndarray], ...] | None = None
+    saves: bool = False
     doc: str = field(default="", repr=False)
 
     @property
@@ -62,13 +63,13 @@ class Op:
         return len(self.vjps)
 
     def __call__(self, *inputs: Tensor, **attrs: Any) -> Tensor:
-        if len(inputs) != len(self.vjps):
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                kinds = [type(t).__name__ for t in inputs]
+                raise TypeError(f"{self.name}: inputs must be Tensors, got {kinds}")
+        arrays = [t.data for t in inputs]
+        if len(arrays) != len(self.vjps):
             raise TypeError(f"{self.name}: takes {len(self.vjps)} tensor input(s), got {len(inputs)}")
-        try:
-            arrays = [t.data for t in inputs]
-        except AttributeError:
-            kinds = [type(t).__name__ for t in inputs]
-            raise TypeError(f"{self.name}: inputs must be Tensors, got {kinds}") from None
         if self.check is not None:
             try:
                 self.check(*arrays, **attrs)
@@ -79,9 +80,12 @@ class Op:
         except (ValueError, TypeError, IndexError) as e:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise type(e)(f"{self.name}: forward failed on input shapes {shapes}: {e}") from e
+        saved = None
+        if self.saves:
+            out, saved = out
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        return _record(self, inputs, attrs, out)
+        return _record(self, inputs, attrs, out, saved)
 
 
 REGISTRY: dict[str, Op] = {}
@@ -97,6 +101,7 @@ def register_op(
     check: Callable[..., None] | None = None,
     samples: Callable[[np.random.Generator], list[Sample]] | None = None,
     domain: Sequence[Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] | None = None,
+    saves: bool = False,
     replace: bool = False,
 ) -> Op:
     """Add a primitive to the registry and return it.
@@ -104,12 +109,14 @@ def register_op(
     ``vjps[i](g, out, *inputs, **attrs)`` is the gradient for input ``i`` (None: not differentiable in
     that input). ``check(*arrays, **attrs)`` raises ValueError/TypeError for bad input; the message is
     prefixed with the op's name. ``samples(rng)`` returns :class:`Sample` test cases; for elementwise
-    ops ``domain`` gives, per input, ``(rng, shape) -> array`` drawing valid values.
+    ops ``domain`` gives, per input, ``(rng, shape) -> array`` drawing valid values. With
+    ``saves=True`` the forward returns ``(out, saved)`` and every VJP receives ``saved=`` (e.g. the
+    argmax positions of a max-pool); the engine drops it with the rest of the graph after backward.
     """
     if name in REGISTRY and not replace:
         raise ValueError(f"register_op: an op named {name!r} is already registered (pass replace=True)")
     op = Op(name, forward, tuple(vjps), formula, kind, check, samples or _no_samples,
-            None if domain is None else tuple(domain), forward.__doc__ or "")
+            None if domain is None else tuple(domain), saves, forward.__doc__ or "")
     REGISTRY[name] = op
     return op
 
@@ -133,3 +140,14 @@ def as_tensor(x: Any, dtype: np.dtype | None = None) -> Tensor:
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
         return Tensor._make(np.asarray(x, dtype=dtype if dtype is not None else np.float32))
     return Tensor(x, dtype=dtype)
+
+
+def op_table() -> str:
+    """The registry as a markdown table (name, kind, inputs, formula), for the docs."""
+    rows = ["| op | kind | inputs | formula (forward; VJP) |", "|---|---|---|---|"]
+    for op in sorted(REGISTRY.values(), key=lambda o: (o.kind, o.name)):
+        n = len(op.vjps)
+        diff = "".join("d" if v is not None else "-" for v in op.vjps)
+        formula = op.formula.replace("|", "\\|")
+        rows.append(f"| `{op.name}` | {op.kind} | {n} ({diff}) | {formula} |")
+    return "\n".join(rows) + "\n"

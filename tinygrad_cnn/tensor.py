@@ -27,6 +27,7 @@ ArrayLike = Any  # anything np.asarray accepts
 _grad_enabled = True
 _anomaly = False
 _scope: tuple[str, ...] = ()
+_in_backward_of: str | None = None  # under detect_anomaly: the op whose VJP is running
 
 
 class Node:
@@ -36,20 +37,19 @@ class Node:
     keep only what a graph drawing needs (shape, dtype, name, producer), so the arrays can be freed.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "scope", "freed")
+    __slots__ = ("op", "inputs", "attrs", "saved", "scope", "freed")
 
-    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any]) -> None:
+    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], saved: Any = None) -> None:
         self.op = op
         self.inputs = inputs
         self.attrs = attrs
+        self.saved = saved  # what a `saves=True` op's forward kept for its VJPs
         self.scope = _scope
         self.freed = False
 
     def free(self) -> None:
-        self.inputs = tuple(
-            t if (t._node is None and t.requires_grad) or isinstance(t, Ghost) else Ghost(t)
-            for t in self.inputs
-        )
+        self.inputs = tuple([t if t._node is None and t.requires_grad else Ghost(t) for t in self.inputs])
+        self.saved = None
         self.freed = True
 
     def __repr__(self) -> str:
@@ -62,7 +62,7 @@ class Ghost:
     __slots__ = ("shape", "dtype", "name", "_node", "requires_grad", "grad", "data")
 
     def __init__(self, t: Tensor) -> None:
-        self.shape, self.dtype, self.name = t.shape, t.dtype, t.name
+        self.shape, self.dtype, self.name = t.data.shape, t.data.dtype, t.name
         self._node, self.requires_grad = t._node, t.requires_grad
         self.grad = self.data = None
 
@@ -279,7 +279,7 @@ def _backprop(
     retain_graph: bool | None,
 ) -> dict[int, tuple[Tensor, Tensor]]:
     """Propagate cotangents from ``roots``; return {id: (tensor, grad)} for the targets (default: the leaves)."""
-    global _grad_enabled
+    global _grad_enabled, _in_backward_of
     for r in roots:
         if not r.requires_grad:
             raise ValueError(
@@ -311,32 +311,39 @@ def _backprop(
         for r, c in zip(roots, cotangents):
             accumulate(r, _as_cotangent(r, c))
         for t in reversed(order):
-            g = grads.pop(id(t), None)
-            if g is None:  # not on a path from the roots that carries gradient
-                if not retain:
-                    t._node.free()
-                continue
-            if wanted is not None and id(t) in wanted:
-                found[id(t)] = (t, g)
-            if t._retains_grad:
-                t._grad = g
             node = t._node
-            for i, (inp, vjp) in enumerate(zip(node.inputs, node.op.vjps)):
-                if vjp is None or not inp.requires_grad:
-                    continue
-                gi = vjp(g, t, *node.inputs, **node.attrs)
-                if gi.shape != inp.shape:
-                    raise RuntimeError(
-                        f"{node.op.name}: the VJP for input {i} returned shape {gi.shape}, expected {inp.shape}"
-                    )
-                if gi.dtype != inp.dtype:
-                    gi = gi.astype(inp.dtype)
-                if _anomaly and gi.dtype.kind == "f" and not np.isfinite(gi.data).all():
-                    raise FloatingPointError(
-                        f"detect_anomaly: the backward of '{node.op.name}' produced NaN/inf in the gradient of "
-                        f"input {i} (shape {inp.shape}); incoming gradient finite: {bool(np.isfinite(g.data).all())}"
-                    )
-                accumulate(inp, gi)
+            g = grads.pop(id(t), None)
+            if g is not None:  # else: not on a path from the roots that carries gradient
+                if wanted is not None and id(t) in wanted:
+                    found[id(t)] = (t, g)
+                if t._retains_grad:
+                    t._grad = g
+                op, inputs = node.op, node.inputs
+                attrs = {**node.attrs, "saved": node.saved} if op.saves else node.attrs
+                for i, vjp in enumerate(op.vjps):
+                    inp = inputs[i]
+                    if vjp is None or not inp.requires_grad:
+                        continue
+                    if _anomaly:
+                        _in_backward_of, outer = op.name, _in_backward_of
+                        try:
+                            gi = vjp(g, t, *inputs, **attrs)
+                        finally:
+                            _in_backward_of = outer
+                    else:
+                        gi = vjp(g, t, *inputs, **attrs)
+                    if gi.data.shape != inp.data.shape:
+                        raise RuntimeError(
+                            f"{op.name}: the VJP for input {i} returned shape {gi.shape}, expected {inp.shape}"
+                        )
+                    if gi.data.dtype != inp.data.dtype:
+                        gi = gi.astype(inp.dtype)
+                    if _anomaly and gi.dtype.kind == "f" and not np.isfinite(gi.data).all():
+                        raise FloatingPointError(
+                            f"detect_anomaly: the backward of '{op.name}' produced NaN/inf in the gradient of input "
+                            f"{i} (shape {inp.shape}); incoming gradient finite: {bool(np.isfinite(g.data).all())}"
+                        )
+                    accumulate(inp, gi)
             if not retain:
                 node.free()
     finally:
@@ -430,16 +437,17 @@ def scope(name: str) -> Iterator[None]:
         _scope = saved
 
 
-def _record(op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], out: np.ndarray) -> Tensor:
+def _record(op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], out: np.ndarray, saved: Any = None) -> Tensor:
     """Wrap an op's output, recording a node when gradients are on and some input requires them."""
     if _anomaly and out.dtype.kind == "f" and not np.isfinite(out).all():
         bad_in = [i for i, t in enumerate(inputs) if t.dtype.kind == "f" and not np.isfinite(t.data).all()]
+        during = f" inside the backward of '{_in_backward_of}'" if _in_backward_of else ""
         raise FloatingPointError(
-            f"detect_anomaly: the forward of '{op.name}' produced NaN/inf (output shape {out.shape}, input shapes "
+            f"detect_anomaly: the forward of '{op.name}'{during} produced NaN/inf (output shape {out.shape}, input shapes "
             f"{[t.shape for t in inputs]})" + (f"; inputs {bad_in} were already non-finite" if bad_in else "")
         )
     if _grad_enabled:
         for t in inputs:
             if t.requires_grad:
-                return Tensor._make(out, Node(op, inputs, attrs))
+                return Tensor._make(out, Node(op, inputs, attrs, saved))
     return Tensor._make(out)

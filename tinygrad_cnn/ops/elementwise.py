@@ -72,9 +72,11 @@ def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _check_broadcast(*arrays: np.ndarray, **attrs: Any) -> None:
-    first = arrays[0].shape
-    if any(a.shape != first for a in arrays[1:]):
-        broadcast_shape(*(a.shape for a in arrays))
+    if len(arrays) == 2:
+        s, t = arrays[0].shape, arrays[1].shape
+        if s == t or not s or not t:
+            return
+    broadcast_shape(*(a.shape for a in arrays))
 
 
 def _join(d1: np.dtype, d2: np.dtype) -> np.dtype:
@@ -96,8 +98,15 @@ def _operand_dtype(x: Any) -> np.dtype | None:
     raise TypeError(f"expected a Tensor, array or number, got {type(x).__name__}")
 
 
-def operands(*xs: Any) -> list[Tensor]:
+def operands(*xs: Any) -> list[Tensor] | tuple[Tensor, ...]:
     """Tensors of one common dtype from tensors, arrays and Python numbers."""
+    if len(xs) == 2 and type(xs[0]) is Tensor:  # the common cases, without the general dtype search
+        a, b = xs
+        if type(b) is Tensor:
+            if a.data.dtype == b.data.dtype:
+                return xs
+        elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+            return a, Tensor._make(np.array(b, dtype=a.data.dtype))
     dt: np.dtype | None = None
     for x in xs:
         d = _operand_dtype(x)

@@ -94,7 +94,11 @@ Tensor.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
 
 # ---------------------------------------------------------------- broadcast_to
 def _check_broadcast_to(x: np.ndarray, *, shape: tuple[int, ...]) -> None:
-    if len(shape) < x.ndim or broadcast_shape(x.shape, shape) != shape:
+    try:
+        ok = len(shape) >= x.ndim and broadcast_shape(x.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(f"cannot broadcast shape {x.shape} to {shape}")
 
 

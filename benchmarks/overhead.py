@@ -1,0 +1,113 @@
+"""Per-op overhead: a chain of tiny ops on shape (4,), forward and forward + backward, ours vs torch.
+
+Run: python benchmarks/overhead.py [--ops 1000] [--rounds 15]
+Both libraries run in this process on the same inputs; each side is warmed for ~0.3 s before each
+timed call (see BENCHMARKING.md), and the medians over rounds are reported as µs per op and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import tinygrad_cnn as tg
+
+# The chain cycles through these unary steps (each is one primitive op in both libraries).
+STEPS = ("mul", "add", "tanh", "mul", "sigmoid", "add", "exp", "neg")
+
+
+def chain(x, consts: tuple, n_ops: int):
+    c_mul, c_add = consts
+    for i in range(n_ops):
+        step = STEPS[i % len(STEPS)]
+        if step == "mul":
+            x = x * c_mul
+        elif step == "add":
+            x = x + c_add
+        elif step == "tanh":
+            x = x.tanh()
+        elif step == "sigmoid":
+            x = x.sigmoid()
+        elif step == "exp":
+            x = x.exp()
+        else:
+            x = -x
+    return x
+
+
+def timed(fn: Callable[[], object], warm_s: float = 0.3) -> float:
+    end = time.perf_counter() + warm_s
+    calls = 0
+    while time.perf_counter() < end or calls < 2:
+        fn()
+        calls += 1
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ops", type=int, default=1000)
+    p.add_argument("--rounds", type=int, default=15)
+    args = p.parse_args()
+    n = args.ops
+    x0 = np.linspace(-0.5, 0.5, 4).astype(np.float32)
+
+    def ours_fwd():
+        x = tg.Tensor(x0, requires_grad=True)
+        return chain(x, (tg.Tensor(np.float32(0.9)), tg.Tensor(np.float32(0.1))), n)
+
+    def ours_fwd_bwd():
+        x = tg.Tensor(x0, requires_grad=True)
+        chain(x, (tg.Tensor(np.float32(0.9)), tg.Tensor(np.float32(0.1))), n).sum().backward()
+        return x.grad
+
+    sides = {"tinygrad_cnn": (ours_fwd, ours_fwd_bwd)}
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+        t0 = torch.from_numpy(x0)
+
+        def torch_fwd():
+            x = t0.clone().requires_grad_(True)
+            return chain(x, (torch.tensor(0.9), torch.tensor(0.1)), n)
+
+        def torch_fwd_bwd():
+            x = t0.clone().requires_grad_(True)
+            chain(x, (torch.tensor(0.9), torch.tensor(0.1)), n).sum().backward()
+            return x.grad
+
+        sides["torch"] = (torch_fwd, torch_fwd_bwd)
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+
+    res: dict[str, dict[str, list[float]]] = {k: {"fwd": [], "fwd+bwd": []} for k in sides}
+    for _ in range(args.rounds):
+        for name, (f, fb) in sides.items():
+            res[name]["fwd"].append(timed(f) / n * 1e6)
+            res[name]["fwd+bwd"].append(timed(fb) / n * 1e6)
+
+    print(f"# Per-op overhead: chain of {n} ops on shape (4,), median of {args.rounds} rounds")
+    print(f"# numpy {np.__version__}, torch {torch_version}, Python {platform.python_version()}")
+    print()
+    print("| mode | tinygrad_cnn µs/op | torch µs/op | ratio (ours / torch) |")
+    print("|---|---|---|---|")
+    for mode in ("fwd", "fwd+bwd"):
+        ours = statistics.median(res["tinygrad_cnn"][mode])
+        if "torch" in res:
+            theirs = statistics.median(res["torch"][mode])
+            print(f"| {mode} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
+        else:
+            print(f"| {mode} | {ours:.2f} | n/a | n/a |")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,11 +63,12 @@ class Op:
         return len(self.vjps)
 
     def __call__(self, *inputs: Tensor, **attrs: Any) -> Tensor:
+        arrays = []
         for t in inputs:
-            if not isinstance(t, Tensor):
+            if type(t) is not Tensor and not isinstance(t, Tensor):
                 kinds = [type(t).__name__ for t in inputs]
                 raise TypeError(f"{self.name}: inputs must be Tensors, got {kinds}")
-        arrays = [t.data for t in inputs]
+            arrays.append(t.data)
         if len(arrays) != len(self.vjps):
             raise TypeError(f"{self.name}: takes {len(self.vjps)} tensor input(s), got {len(inputs)}")
         if self.check is not None:

@@ -100,13 +100,16 @@ def _operand_dtype(x: Any) -> np.dtype | None:
 
 def operands(*xs: Any) -> list[Tensor] | tuple[Tensor, ...]:
     """Tensors of one common dtype from tensors, arrays and Python numbers."""
-    if len(xs) == 2 and type(xs[0]) is Tensor:  # the common cases, without the general dtype search
+    if len(xs) == 2:  # the common cases, without the general dtype search
         a, b = xs
-        if type(b) is Tensor:
-            if a.data.dtype == b.data.dtype:
-                return xs
-        elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
-            return a, Tensor._make(np.array(b, dtype=a.data.dtype))
+        if type(a) is Tensor:
+            if type(b) is Tensor:
+                if a.data.dtype == b.data.dtype:
+                    return xs
+            elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+                return a, Tensor._make(np.array(b, dtype=a.data.dtype))
+        elif type(b) is Tensor and (type(a) is float or type(a) is int) and b.data.dtype.kind == "f":
+            return Tensor._make(np.array(a, dtype=b.data.dtype)), b
     dt: np.dtype | None = None
     for x in xs:
         d = _operand_dtype(x)

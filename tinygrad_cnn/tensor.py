@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
+from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 ArrayLike = Any  # anything np.asarray accepts
 
 _grad_enabled = True
+_creation_order = itertools.count()
 _anomaly = False
 _scope: tuple[str, ...] = ()
 _in_backward_of: str | None = None  # under detect_anomaly: the op whose VJP is running
@@ -37,7 +40,7 @@ class Node:
     keep only what a graph drawing needs (shape, dtype, name, producer), so the arrays can be freed.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "saved", "scope", "freed")
+    __slots__ = ("op", "inputs", "attrs", "saved", "scope", "freed", "seq")
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], saved: Any = None) -> None:
         self.op = op
@@ -46,6 +49,7 @@ class Node:
         self.saved = saved  # what a `saves=True` op's forward kept for its VJPs
         self.scope = _scope
         self.freed = False
+        self.seq = next(_creation_order)
 
     def free(self) -> None:
         self.inputs = tuple([t if t._node is None and t.requires_grad else Ghost(t) for t in self.inputs])
@@ -232,29 +236,29 @@ class Tensor:
 
 # -------------------------------------------------------------------- the reverse-mode walk
 def _toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Non-leaf tensors reachable from ``roots``, producers before consumers (iterative DFS)."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots if r._node is not None]
+    """Non-leaf tensors reachable from ``roots``, producers before consumers.
+
+    A node is always created after its inputs, so creation order (``Node.seq``) is a topological order:
+    collect what is reachable (iteratively, so depth is no limit) and sort by it.
+    """
+    stack = [r for r in roots if r._node is not None]
+    seen = {id(r) for r in stack}
+    found: list[tuple[int, Tensor]] = []
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
+        t = stack.pop()
         node = t._node
         if node.freed:
             raise RuntimeError(
                 f"backward: the graph through '{node.op.name}' (output shape {t.shape}) was already freed by an "
                 "earlier backward(); pass retain_graph=True to the first backward() to go through it twice"
             )
-        stack.append((t, True))
+        found.append((node.seq, t))
         for p in node.inputs:
             if p._node is not None and id(p) not in seen:
-                stack.append((p, False))
-    return order
+                seen.add(id(p))
+                stack.append(p)
+    found.sort(key=itemgetter(0))
+    return [t for _, t in found]
 
 
 def _as_cotangent(root: Tensor, grad: Tensor | ArrayLike | None) -> Tensor:

@@ -20,6 +20,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .registry import REGISTRY, Op, Sample, register_op
 from .tensor import Tensor, detect_anomaly, enable_grad, gradients, is_grad_enabled, no_grad, scope
 from .transforms import grad, value_and_grad
+from .viz import draw_graph
 
 __version__ = "0.1.0"
 
@@ -52,5 +53,5 @@ def _shape(shape: tuple) -> tuple[int, ...]:
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "functional", "grad", "value_and_grad", "gradients",
     "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
-    "detect_anomaly", "scope", "REGISTRY", "Op", "Sample", "register_op",
+    "detect_anomaly", "scope", "REGISTRY", "Op", "Sample", "register_op", "draw_graph",
 ]

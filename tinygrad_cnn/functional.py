@@ -10,6 +10,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401  (re-exported)
+from .ops.pool import (  # noqa: F401
+    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
+)
 from .ops.elementwise import (  # noqa: F401  (re-exported)
     add, astype, div, eq, exp, ge, gt, le, log, lt, mul, ne, neg, operands, pow, relu, sigmoid, sub, tanh, where,
 )

@@ -1,3 +1,4 @@
 """The registered primitives, grouped by kind. Importing this package fills the registry."""
 
 from . import elementwise, matmul, movement, reduction  # noqa: F401  (registration happens on import)
+from . import conv, pool  # noqa: F401,E402

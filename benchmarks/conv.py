@@ -1,0 +1,160 @@
+"""conv2d and max_pool2d, ours against PyTorch, in one process with the same thread count.
+
+    python benchmarks/conv.py [--rounds 5] [--warm 0.3]
+
+How it measures (see BENCHMARKING.md): both libraries run on 2 threads; before every timed call the same
+side runs untimed for ``--warm`` seconds (at least two calls), so the other library's spinning worker threads
+have gone idle; each figure is the median over ``--rounds`` timed calls. The float32 GEMM rate of numpy is
+measured in the same run (best of a reading before and after the convolutions) and each conv's throughput
+is reported as a fraction of it. FLOPs: 2 N C_out H_out W_out (C_in/groups) kH kW forward, 3x that for
+forward+backward (input and weight gradients). Plain process: no allocator tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tinygrad_cnn as tg  # noqa: E402
+import tinygrad_cnn.functional as F  # noqa: E402
+
+CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
+    (64, 1, 28, 28, 32, 3, 1, 1),
+    (64, 32, 14, 14, 64, 3, 1, 1),
+    (64, 1, 28, 28, 6, 5, 1, 2),
+    (64, 6, 14, 14, 16, 5, 1, 0),
+    (32, 64, 32, 32, 128, 3, 2, 1),
+    (8, 3, 224, 224, 64, 7, 2, 3),
+]
+POOL_SHAPES = [(64, 32, 28, 28), (64, 64, 14, 14)]  # max_pool2d 2x2, stride 2
+
+
+def timed(fn: Callable[[], object], warm: float) -> float:
+    """Run ``fn`` untimed for ``warm`` seconds (at least twice), then once timed; seconds."""
+    t0, calls = time.perf_counter(), 0
+    while calls < 2 or time.perf_counter() - t0 < warm:
+        fn()
+        calls += 1
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def median_time(fn: Callable[[], object], rounds: int, warm: float) -> float:
+    return statistics.median(timed(fn, warm) for _ in range(rounds))
+
+
+def gemm_rate(warm: float) -> float:
+    """numpy float32 GEMM throughput (GFLOP/s): median of 10 calls of a 1024^3 matmul after warming up."""
+    a = np.random.default_rng(0).standard_normal((1024, 1024), dtype=np.float32)
+    out = np.empty_like(a)
+    t = median_time(lambda: np.matmul(a, a, out=out), 10, warm / 5)
+    return 2 * 1024**3 / t / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=5, help="timed calls per figure (median)")
+    ap.add_argument("--warm", type=float, default=0.3, help="seconds of untimed calls before each timed call")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    tf = torch.nn.functional
+    rng = np.random.default_rng(0)
+    rate = gemm_rate(args.warm)
+
+    rows = []
+    for shape in CONV_SHAPES:
+        n, c, h, w, o, k, s, p = shape
+        x = rng.standard_normal((n, c, h, w), dtype=np.float32)
+        wt = rng.standard_normal((o, c, k, k), dtype=np.float32) * np.float32(1 / np.sqrt(c * k * k))
+        ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        gy = rng.standard_normal((n, o, ho, wo), dtype=np.float32)
+        flops = 2 * n * o * ho * wo * c * k * k
+
+        X, W = tg.Tensor(x, requires_grad=True), tg.Tensor(wt, requires_grad=True)
+        TX, TW = torch.tensor(x, requires_grad=True), torch.tensor(wt, requires_grad=True)
+        TG = torch.tensor(gy)
+
+        def ours_fwd() -> None:
+            with tg.no_grad():
+                F.conv2d(X, W, stride=s, padding=p)
+
+        def ours_both() -> None:
+            X.grad = W.grad = None
+            F.conv2d(X, W, stride=s, padding=p).backward(gy)
+
+        def torch_fwd() -> None:
+            with torch.no_grad():
+                tf.conv2d(TX, TW, stride=s, padding=p)
+
+        def torch_both() -> None:
+            TX.grad = TW.grad = None
+            tf.conv2d(TX, TW, stride=s, padding=p).backward(TG)
+
+        t = {name: median_time(fn, args.rounds, args.warm) for name, fn in
+             (("of", ours_fwd), ("tf", torch_fwd), ("ob", ours_both), ("tb", torch_both))}
+        rows.append((shape, t, flops))
+
+    pool_rows = []
+    for shape in POOL_SHAPES:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        gy = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2), dtype=np.float32)
+        X, TX, TG = tg.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True), torch.tensor(gy)
+
+        def pool_fwd() -> None:
+            with tg.no_grad():
+                F.max_pool2d(X, 2)
+
+        def pool_both() -> None:
+            X.grad = None
+            F.max_pool2d(X, 2).backward(gy)
+
+        def tpool_fwd() -> None:
+            with torch.no_grad():
+                tf.max_pool2d(TX, 2)
+
+        def tpool_both() -> None:
+            TX.grad = None
+            tf.max_pool2d(TX, 2).backward(TG)
+
+        t = {name: median_time(fn, args.rounds, args.warm) for name, fn in
+             (("of", pool_fwd), ("tf", tpool_fwd), ("ob", pool_both), ("tb", tpool_both))}
+        pool_rows.append((shape, t))
+
+    rate = max(rate, gemm_rate(args.warm))
+    print(f"numpy {np.__version__}, torch {torch.__version__}, 2 threads; float32 GEMM rate {rate:.0f} GFLOP/s; "
+          f"medians of {args.rounds} calls, {args.warm:g} s warm-up before each\n")
+    print("| conv2d (N, C_in, H, W, C_out, k, s, p) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
+          "| ratio fwd | ratio fwd+bwd | ours GFLOP/s (fwd+bwd) | ours % GEMM | torch % GEMM |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratios_f, ratios_b = [], []
+    for shape, t, flops in rows:
+        rf, rb = t["of"] / t["tf"], t["ob"] / t["tb"]
+        ratios_f.append(rf)
+        ratios_b.append(rb)
+        gf = 3 * flops / t["ob"] / 1e9
+        tgf = 3 * flops / t["tb"] / 1e9
+        print(f"| {shape} | {t['of'] * 1e3:.2f} | {t['ob'] * 1e3:.2f} | {t['tf'] * 1e3:.2f} | {t['tb'] * 1e3:.2f} "
+              f"| {rf:.2f} | {rb:.2f} | {gf:.0f} | {100 * gf / rate:.0f}% | {100 * tgf / rate:.0f}% |")
+    gm = lambda v: float(np.exp(np.mean(np.log(v))))  # noqa: E731
+    print(f"| geometric mean | | | | | {gm(ratios_f):.2f} | {gm(ratios_b):.2f} | | | |")
+    print("\n| max_pool2d 2x2/2 (N, C, H, W) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
+          "| ratio fwd | ratio fwd+bwd |")
+    print("|---|---|---|---|---|---|---|")
+    for shape, t in pool_rows:
+        print(f"| {shape} | {t['of'] * 1e3:.2f} | {t['ob'] * 1e3:.2f} | {t['tf'] * 1e3:.2f} | {t['tb'] * 1e3:.2f} "
+              f"| {t['of'] / t['tf']:.2f} | {t['ob'] / t['tb']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

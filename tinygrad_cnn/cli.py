@@ -1,0 +1,413 @@
+"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``).
+
+    tinygrad-cnn train                       # LeNet-5 on the built-in patterns data, a few seconds
+    tinygrad-cnn train --data mnist --model cnn --epochs 5 --out runs/mnist-cnn --plots
+    tinygrad-cnn eval --checkpoint runs/mnist-cnn/checkpoint.npz
+    tinygrad-cnn gradcheck                   # finite-difference check of every registered op
+    tinygrad-cnn summary --model lenet5      # layers, output shapes, parameter counts
+    tinygrad-cnn download --data mnist       # fetch the original IDX files (sha256-verified)
+
+Training uses the functional models: ``tg.value_and_grad`` of the cross-entropy over the parameter dict,
+then an optimizer step. After every epoch it prints the mean training loss and the test accuracy, and
+saves ``checkpoint.npz`` (atomically, no pickle) and ``metrics.json`` in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import data as data_mod
+from . import functional as F
+from . import models, optim
+from .tensor import Tensor
+from .transforms import value_and_grad
+
+DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.05}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (stored in the checkpoint as JSON)."""
+
+    data: str = "patterns"
+    model: str = "lenet5"
+    epochs: int = 3
+    batch_size: int = 64
+    lr: float | None = None  # None: DEFAULT_LR[optimizer]
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    dropout: float = 0.0
+    augment: int = 0  # random shifts of up to this many pixels (training images only)
+    seed: int = 0
+    data_seed: int = 0
+    limit_train: int | None = None
+    limit_test: int | None = None
+    eval_batch_size: int = 1000
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    params: dict[str, Tensor]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    test_accuracy: float = 0.0
+    wall_time: float = 0.0
+    dataset: data_mod.Dataset | None = None
+    evaluation: models.Evaluation | None = None
+
+
+def _make_optimizer(cfg: TrainConfig, params: dict[str, Tensor]) -> optim.Optimizer:
+    lr = DEFAULT_LR[cfg.optimizer] if cfg.lr is None else cfg.lr
+    if cfg.optimizer == "sgd":
+        return optim.SGD(params, lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.momentum > 0)
+    if cfg.optimizer == "adam":
+        return optim.Adam(params, lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return optim.AdamW(params, lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose from sgd, adam, adamw")
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    """A tqdm bar when tqdm is installed and stdout is a terminal, else None."""
+    if not enabled or not sys.stdout.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+
+
+def train(cfg: TrainConfig, out: str | Path | None = None, data_root: str | None = None,
+          dataset: data_mod.Dataset | None = None, log: Callable[[str], None] = print, progress: bool = True) -> TrainResult:
+    """Train ``cfg.model`` on ``cfg.data``; with ``out``, save checkpoint.npz and metrics.json there after
+    every epoch. Returns the parameters, the per-epoch history and the final test evaluation."""
+    spec = models.get_model(cfg.model)
+    if cfg.epochs < 1 or cfg.batch_size < 1:
+        raise ValueError(f"train: epochs and batch size must be >= 1, got {cfg.epochs} and {cfg.batch_size}")
+    if cfg.dropout and cfg.model != "cnn":
+        raise ValueError(f"train: dropout is a layer of the cnn model only, not of {cfg.model!r}")
+    ds = dataset or data_mod.load_dataset(cfg.data, data_root, seed=cfg.data_seed)
+    if ds.num_classes > 10:
+        raise ValueError(f"train: the zoo models have 10 outputs, {ds.name} has {ds.num_classes} classes")
+    train_loader = ds.loader("train", cfg.batch_size, seed=cfg.seed, limit=cfg.limit_train, shift=cfg.augment)
+    test_loader = ds.loader("test", cfg.eval_batch_size, limit=cfg.limit_test)
+    params = spec.init(cfg.seed)
+    opt = _make_optimizer(cfg, params)
+    sched: optim.LRScheduler | None = None
+    if cfg.schedule == "cosine":
+        sched = optim.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    elif cfg.schedule == "step":
+        sched = optim.StepLR(opt, step_size=max(1, cfg.epochs // 3), gamma=0.1)
+    elif cfg.schedule != "none":
+        raise ValueError(f"unknown schedule {cfg.schedule!r}; choose from none, step, cosine")
+    drop_rng = np.random.default_rng([cfg.seed, 1])
+
+    def loss_fn(p: dict[str, Tensor], x: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
+        if cfg.dropout > 0 and cfg.model == "cnn":
+            logits = spec.apply(p, Tensor(x), dropout=cfg.dropout, rng=drop_rng)
+        else:
+            logits = spec.apply(p, Tensor(x))
+        return F.cross_entropy(logits, y), logits
+
+    step = value_and_grad(loss_fn, has_aux=True)
+    n_train, n_test = len(train_loader.labels), len(test_loader.labels)
+    log(f"training {cfg.model} ({models.num_parameters(params):,} parameters) on {ds.name}: {n_train} train / "
+        f"{n_test} test images, {cfg.epochs} epoch(s), batch {cfg.batch_size}, {cfg.optimizer} lr {opt.lr:g}"
+        f"{'' if sched is None else f' ({cfg.schedule} schedule)'}"
+        f"{f', dropout {cfg.dropout:g}' if cfg.dropout else ''}{f', random shifts <= {cfg.augment} px' if cfg.augment else ''}")
+    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc", "lr",
+                                                        "epoch_time", "step_loss")}
+    start = time.perf_counter()
+    ev = None
+    config = {**asdict(cfg), "mean": ds.mean, "std": ds.std, "classes": list(ds.classes)}
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        bar = _progress(len(train_loader), f"epoch {epoch}/{cfg.epochs}", progress)
+        total, correct, seen = 0.0, 0, 0
+        for x, y in train_loader:
+            (loss, logits), grads = step(params, x, y)
+            opt.step(grads)
+            lv = float(loss.item())
+            history["step_loss"].append(lv)
+            total += lv * len(y)
+            correct += int((np.argmax(logits.data, axis=1) == y).sum())
+            seen += len(y)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{lv:.4f}", refresh=False)
+        if bar is not None:
+            bar.close()
+        history["lr"].append(opt.lr)
+        if sched is not None:
+            sched.step()
+        ev = models.evaluate(spec.apply, params, test_loader)
+        dt = time.perf_counter() - t0
+        history["train_loss"].append(total / seen)
+        history["train_acc"].append(correct / seen)
+        history["test_loss"].append(ev.loss)
+        history["test_acc"].append(ev.accuracy)
+        history["epoch_time"].append(dt)
+        log(f"epoch {epoch}/{cfg.epochs}  train loss {total / seen:.4f}  train acc {100 * correct / seen:.2f}%  "
+            f"test loss {ev.loss:.4f}  test acc {100 * ev.accuracy:.2f}%  ({dt:.1f} s)")
+        if out is not None:
+            _save_run(Path(out), cfg, params, history, config, time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    assert ev is not None
+    if out is not None:
+        _save_run(Path(out), cfg, params, history, config, wall)
+        log(f"saved {Path(out) / 'checkpoint.npz'} and {Path(out) / 'metrics.json'}")
+    log(f"done in {wall:.1f} s: test accuracy {100 * ev.accuracy:.2f}%")
+    return TrainResult(cfg, params, history, ev.accuracy, wall, ds, ev)
+
+
+def _save_run(out: Path, cfg: TrainConfig, params: dict[str, Tensor], history: dict[str, list[float]],
+              config: dict[str, Any], wall: float) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {k: v for k, v in history.items() if k != "step_loss"}
+    models.save_checkpoint(out / "checkpoint.npz", cfg.model, params,
+                           {**config, "epochs_done": len(history["test_acc"]), "test_acc": history["test_acc"][-1]})
+    metrics = {"config": config, "history": summary, "wall_time": wall,
+               "test_acc": history["test_acc"][-1]}
+    tmp = out / ".metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2))
+    tmp.replace(out / "metrics.json")
+
+
+def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None] = print) -> list[Path]:
+    """Loss/accuracy curves, first-layer filters, feature maps of one test image, confusion matrix."""
+    from . import plots
+
+    out = Path(out)
+    spec = models.get_model(result.config.model)
+    params, ds = result.params, result.dataset
+    assert ds is not None and result.evaluation is not None
+    files = [plots.plot_history(result.history, out / "curves.png", title=f"{result.config.model} on {ds.name}")]
+    if "conv1.weight" in params:
+        files.append(plots.plot_filters(params["conv1.weight"], out / "filters.png",
+                                        title=f"{result.config.model}: learned conv1 filters"))
+        loader = ds.loader("test", 1)
+        x, _ = next(iter(loader))
+        taps: dict[str, Tensor] = {}
+        from .tensor import no_grad
+        with no_grad():
+            spec.apply(params, Tensor(x), taps=taps)
+        files.append(plots.plot_feature_maps(ds.test_images[0], {k: v.data for k, v in taps.items()},
+                                             out / "feature_maps.png"))
+    else:
+        w = params["fc1.weight"].data[:32].reshape(-1, 1, 28, 28)
+        files.append(plots.plot_filters(w, out / "filters.png", title="mlp: first 32 fc1 weight vectors"))
+    cm = models.confusion_matrix(result.evaluation.labels, result.evaluation.predictions, ds.num_classes)
+    files.append(plots.plot_confusion(cm, ds.classes, out / "confusion.png",
+                                      title=f"{result.config.model} on {ds.name}: test confusion"))
+    for f in files:
+        log(f"wrote {f}")
+    return files
+
+
+# -------------------------------------------------------------------- gradcheck over the registry
+def _jacobian_error(fn: Callable[..., Any], inputs: Sequence[Tensor], atol: float, rtol: float, eps: float) -> float:
+    """max |analytical - numerical| / (|numerical| + atol/rtol) over all Jacobian entries (pass: <= rtol)."""
+    from .gradcheck import _analytical, _numerical, _prepare
+
+    args, checked = _prepare(tuple(inputs), "gradcheck")
+    worst = 0.0
+    for a, n in zip(_analytical(fn, args, checked), _numerical(fn, args, checked, eps)):
+        if a.size:
+            worst = max(worst, float((np.abs(a - n) / (np.abs(n) + atol / rtol)).max()))
+    return worst
+
+
+def _second_order(fn: Callable[..., Any], inputs: Sequence[Tensor], seed: int = 0) -> tuple[Callable[..., Any], list[Tensor]]:
+    """(x, v) -> vjp(fn, x, v) recorded with create_graph, and its inputs: what gradgradcheck differentiates."""
+    from .gradcheck import _outputs, _prepare
+    from .tensor import enable_grad, gradients
+
+    args, checked = _prepare(tuple(inputs), "gradgradcheck")
+    with enable_grad():
+        outs = _outputs(fn, args)
+    rng = np.random.default_rng(seed)
+    vs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outs]
+    n = len(args)
+
+    def vjp(*xs_and_vs: Any) -> tuple[Tensor, ...]:
+        xs, cots = list(xs_and_vs[:n]), xs_and_vs[n:]
+        with enable_grad():
+            res = _outputs(fn, xs)
+            pairs = [(o, v) for o, v in zip(res, cots) if o.requires_grad]
+            targets = [xs[i] for i in checked]
+            if not pairs:
+                return tuple(Tensor(np.zeros_like(t.data)) for t in targets)
+            gs = gradients([o for o, _ in pairs], targets, grad_outputs=[v for _, v in pairs], create_graph=True,
+                           allow_unused=True)
+            return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for g, t in zip(gs, targets))
+
+    return vjp, list(args) + vs
+
+
+def run_gradcheck(ops: Sequence[str] | None = None, atol: float = 1e-5, rtol: float = 1e-3, eps: float = 1e-6,
+                  log: Callable[[str], None] = print) -> bool:
+    """gradcheck and gradgradcheck (float64) over every sample of every registered op (or of ``ops``);
+    prints a table and returns True when all pass."""
+    from .registry import REGISTRY
+
+    names = sorted(REGISTRY) if not ops else list(ops)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise ValueError(f"gradcheck: no registered op named {unknown}; known ops: {', '.join(sorted(REGISTRY))}")
+    log(f"finite-difference check of {len(names)} op(s), float64, eps={eps:g}; relative error = "
+        f"|analytical - numerical| / (|numerical| + atol/rtol), pass when <= rtol = {rtol:g} (atol={atol:g})")
+    head = f"| {'op':<22} | samples | {'grad rel err':>12} | {'gradgrad rel err':>16} | result |"
+    log(head)
+    log("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
+    all_ok = True
+    for name in names:
+        op = REGISTRY[name]
+        samples = op.samples(np.random.default_rng(0))
+        e1 = e2 = 0.0
+        error = ""
+        for sample in samples:
+            inputs = [Tensor(x.astype(np.float64), requires_grad=op.vjps[i] is not None) if x.dtype.kind == "f"
+                      else Tensor(x) for i, x in enumerate(sample.inputs)]
+            if not any(t.requires_grad for t in inputs):
+                continue
+            fn = (lambda o, a: lambda *ts: o(*ts, **a))(op, sample.attrs)
+            try:
+                e1 = max(e1, _jacobian_error(fn, inputs, atol, rtol, eps))
+                fn2, inputs2 = _second_order(fn, inputs)
+                e2 = max(e2, _jacobian_error(fn2, inputs2, atol, rtol, eps))
+            except Exception as e:  # a crash in a VJP is a failure of that op, reported in the table
+                error = f"{type(e).__name__}: {e}"
+                break
+        ok = not error and bool(samples) and e1 <= rtol and e2 <= rtol
+        all_ok &= ok
+        result = "pass" if ok else ("no samples" if not samples else "FAIL")
+        log(f"| {name:<22} | {len(samples):>7} | {e1:>12.2e} | {e2:>16.2e} | {result:<6} |")
+        if error:
+            log(f"    {name}: {error}")
+    log(f"{'all ops pass' if all_ok else 'SOME OPS FAIL'}")
+    return all_ok
+
+
+# -------------------------------------------------------------------- the command line
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tinygrad-cnn", description="Train, evaluate and check CNNs built on tinygrad_cnn.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model (default: LeNet-5 on the built-in patterns data)")
+    t.add_argument("--data", choices=data_mod.DATASETS, default="patterns")
+    t.add_argument("--model", choices=sorted(models.MODELS), default="lenet5")
+    t.add_argument("--epochs", type=int, default=3)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=None, help="learning rate (default: 1e-3 for adam, 0.05 for sgd)")
+    t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="adam")
+    t.add_argument("--momentum", type=float, default=0.9, help="SGD (Nesterov) momentum")
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--schedule", choices=["none", "step", "cosine"], default="cosine", help="per-epoch lr schedule")
+    t.add_argument("--dropout", type=float, default=0.0, help="dropout on the cnn's hidden layer")
+    t.add_argument("--augment", type=int, default=0, metavar="PIXELS",
+                   help="shift training images randomly by up to PIXELS in each direction")
+    t.add_argument("--seed", type=int, default=0, help="initialisation, shuffling and dropout seed")
+    t.add_argument("--out", default=None, help="output directory (default: runs/DATA-MODEL)")
+    t.add_argument("--data-root", default=None, help=f"IDX files directory (default: ${data_mod.ENV_VAR} or the cache)")
+    t.add_argument("--limit-train", type=int, default=None, help="use only the first N training images")
+    t.add_argument("--limit-test", type=int, default=None, help="use only the first N test images")
+    t.add_argument("--plots", action="store_true", help="write PNG plots (needs matplotlib)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar, epoch lines only")
+
+    e = sub.add_parser("eval", help="evaluate a checkpoint on its dataset's test split")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--data-root", default=None)
+    e.add_argument("--batch-size", type=int, default=1000)
+    e.add_argument("--limit-test", type=int, default=None)
+
+    g = sub.add_parser("gradcheck", help="finite-difference check of every registered op (first and second order)")
+    g.add_argument("--op", action="append", default=None, help="check only this op (repeatable)")
+
+    s = sub.add_parser("summary", help="layers, output shapes and parameter counts of a zoo model")
+    s.add_argument("--model", choices=sorted(models.MODELS), default="lenet5")
+
+    d = sub.add_parser("download", help="download the original IDX files with sha256 verification")
+    d.add_argument("--data", choices=["mnist", "fashion-mnist"], default="mnist")
+    d.add_argument("--data-root", default=None)
+    return p
+
+
+def _cmd_train(a: argparse.Namespace) -> int:
+    cfg = TrainConfig(data=a.data, model=a.model, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
+                      optimizer=a.optimizer, momentum=a.momentum, weight_decay=a.weight_decay, schedule=a.schedule,
+                      dropout=a.dropout, augment=a.augment, seed=a.seed, limit_train=a.limit_train,
+                      limit_test=a.limit_test)
+    out = Path(a.out) if a.out else Path("runs") / f"{a.data}-{a.model}"
+    result = train(cfg, out, a.data_root, progress=not a.no_progress)
+    if a.plots:
+        try:
+            write_plots(result, out)
+        except ImportError as e:
+            print(f"tinygrad-cnn: skipping plots: {e}", file=sys.stderr)
+    return 0
+
+
+def _cmd_eval(a: argparse.Namespace) -> int:
+    ckpt = models.load_checkpoint(a.checkpoint)
+    params = models.params_from_checkpoint(ckpt)
+    cfg = ckpt.config
+    ds = data_mod.load_dataset(cfg.get("data", "patterns"), a.data_root, seed=int(cfg.get("data_seed", 0)))
+    if "mean" in cfg:
+        ds.mean, ds.std = float(cfg["mean"]), float(cfg["std"])
+    spec = models.get_model(ckpt.model)
+    t0 = time.perf_counter()
+    ev = models.evaluate(spec.apply, params, ds.loader("test", a.batch_size, limit=a.limit_test))
+    dt = time.perf_counter() - t0
+    print(f"{ckpt.model} on {ds.name} ({len(ev.labels)} test images): loss {ev.loss:.4f}  "
+          f"accuracy {100 * ev.accuracy:.2f}%  ({dt:.1f} s)")
+    cm = models.confusion_matrix(ev.labels, ev.predictions, ds.num_classes)
+    per_class = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
+    for name, acc, n in zip(ds.classes, per_class, cm.sum(axis=1)):
+        print(f"  {name:<16} {100 * acc:6.2f}%  of {n}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tinygrad-cnn`` console script; returns the exit code."""
+    parser = build_parser()
+    args = list(sys.argv[1:] if argv is None else argv)
+    a = parser.parse_args(args or ["train"])
+    if a.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if a.command == "train":
+            return _cmd_train(a)
+        if a.command == "eval":
+            return _cmd_eval(a)
+        if a.command == "gradcheck":
+            return 0 if run_gradcheck(a.op) else 1
+        if a.command == "summary":
+            models.summary(a.model)
+            return 0
+        if a.command == "download":
+            print(f"downloaded to {data_mod.download(a.data, a.data_root)}")
+            return 0
+    except (FileNotFoundError, ValueError, data_mod.DownloadError) as e:
+        print(f"tinygrad-cnn {a.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

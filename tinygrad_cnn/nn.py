@@ -1,0 +1,450 @@
+"""Modules: layers that own their parameters, with PyTorch's names, signatures and parameter layouts.
+
+    import tinygrad_cnn.nn as nn
+    model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(6 * 14 * 14, 10))
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()                      # fills p.grad for p in model.parameters()
+    opt.step(); opt.zero_grad()
+
+A parameter is any floating-point Tensor with ``requires_grad=True`` assigned as a module attribute; a
+module assigned as an attribute is a child, named by the attribute (``Sequential`` names them "0", "1", ...).
+``named_parameters()`` and ``state_dict()`` use dotted paths ("conv1.weight"), the same keys the
+functional models in :mod:`tinygrad_cnn.models` use, so parameters move freely between the two styles.
+Each module's ``forward`` runs inside ``tg.scope(name)`` (the attribute name; the class name for the
+outermost module), so graph drawings cluster the recorded ops by layer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from . import functional as F
+from . import init
+from .tensor import Tensor, scope
+
+IntOrPair = int | tuple[int, int]
+
+# callables (module, inputs, output) run after every module's forward; used by models.summary
+_forward_hooks: list[Callable[[Module, tuple[Any, ...], Any], None]] = []
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of all layers and models: override ``forward``; call the module to run it."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_name", None)
+        object.__setattr__(self, "training", True)
+
+    # ---------------------------------------------------------------- registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes such as {name!r}"
+            )
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Module):
+            self._modules[name] = value
+            object.__setattr__(value, "_name", name)
+        elif isinstance(value, Tensor) and value.requires_grad:
+            if not value.is_leaf:
+                raise ValueError(
+                    f"{type(self).__name__}.{name}: a parameter must be a leaf tensor (created directly, not computed); "
+                    "use .detach() and requires_grad_()"
+                )
+            self._parameters[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ---------------------------------------------------------------- running
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with scope(self._name or type(self).__name__):
+            out = self.forward(*args, **kwargs)
+        for hook in _forward_hooks:
+            hook(self, args, out)
+        return out
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and its children to training mode (Dropout active); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (Dropout is the identity); returns self."""
+        return self.train(False)
+
+    # ---------------------------------------------------------------- traversal
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``, "" at the top) and every descendant, by dotted path, each once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, parameter) pairs, this module's own first, each shared tensor once."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mname, m in mods:
+            for pname, p in m._parameters.items():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mname}.{pname}" if mname else pname), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters."""
+        return int(sum(p.size for p in self.parameters()))
+
+    def zero_grad(self) -> None:
+        """Clear every parameter's ``.grad``."""
+        for p in self.parameters():
+            p.grad = None
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """{dotted name: copy of the parameter's array}, in registration order."""
+        return OrderedDict((k, p.data.copy()) for k, p in self.named_parameters())
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (or Tensors) into the parameters, in place.
+
+        Shapes and dtypes must match exactly (nothing is cast). With ``strict`` every parameter must be
+        given and no other key may appear; otherwise the missing and unexpected keys are returned.
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"load_state_dict: {type(self).__name__} state does not match: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        for k, p in own.items():
+            if k not in state:
+                continue
+            v = state[k]
+            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            if arr.shape != p.shape:
+                raise ValueError(f"load_state_dict: {k} has shape {arr.shape}, the parameter has shape {p.shape}")
+            if arr.dtype != p.dtype:
+                raise TypeError(
+                    f"load_state_dict: {k} has dtype {arr.dtype}, the parameter has dtype {p.dtype} "
+                    "(convert the model with .to(dtype) or the state explicitly)"
+                )
+        for k, p in own.items():
+            if k in state:
+                v = state[k]
+                np.copyto(p.data, v.data if isinstance(v, Tensor) else np.asarray(v))
+        return IncompatibleKeys(missing, unexpected)
+
+    def to(self, dtype: np.typing.DTypeLike) -> Module:
+        """Convert every parameter to a float ``dtype`` (new leaf tensors; e.g. float64 for gradcheck)."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")
+        for m in self.modules():
+            for name, p in list(m._parameters.items()):
+                if p.dtype != dtype:
+                    setattr(m, name, Tensor(p.data.astype(dtype), requires_grad=True, name=p.name))
+        return self
+
+    # ---------------------------------------------------------------- printing
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        if self._modules:
+            for name, m in self._modules.items():
+                child = repr(m).replace("\n", "\n  ")
+                lines.append(f"  ({name}): {child}")
+            return "\n".join(lines) + "\n)"
+        return lines[0] + ")"
+
+
+def _pair(v: IntOrPair, what: str) -> tuple[int, int]:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(i, (int, np.integer)) for i in v):
+        return int(v[0]), int(v[1])
+    raise TypeError(f"{what}: expected an int or a pair of ints, got {v!r}")
+
+
+def _param(arr: np.ndarray, name: str) -> Tensor:
+    return Tensor(arr, requires_grad=True, name=name)
+
+
+# -------------------------------------------------------------------- layers with parameters
+class Linear(Module):
+    """y = x W^T + b, with W of shape (out_features, in_features); PyTorch's default initialisation."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 rng: init.RngLike = None, dtype: np.typing.DTypeLike = np.float32) -> None:
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        w, b = init.default_weight_and_bias((out_features, in_features), bias, rng, dtype)
+        self.weight = _param(w, "weight")
+        self.bias = None if b is None else _param(b, "bias")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class _ConvNd(Module):
+    _dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, *, rng: init.RngLike = None,
+                 dtype: np.typing.DTypeLike = np.float32) -> None:
+        super().__init__()
+        cls = type(self).__name__
+        if in_channels <= 0 or out_channels <= 0 or groups <= 0:
+            raise ValueError(f"{cls}: channels and groups must be positive, got {in_channels}, {out_channels}, {groups}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{cls}: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
+            )
+        if self._dims == 2:
+            kernel = _pair(kernel_size, f"{cls}: kernel_size")
+        else:
+            if not isinstance(kernel_size, (int, np.integer)):
+                raise TypeError(f"{cls}: kernel_size must be an int, got {kernel_size!r}")
+            kernel = (int(kernel_size),)
+        self.in_channels, self.out_channels, self.kernel_size = int(in_channels), int(out_channels), kernel
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, int(groups)
+        w, b = init.default_weight_and_bias((out_channels, in_channels // groups) + kernel, bias, rng, dtype)
+        self.weight = _param(w, "weight")
+        self.bias = None if b is None else _param(b, "bias")
+
+    def extra_repr(self) -> str:
+        k = self.kernel_size if self._dims == 2 else self.kernel_size[0]
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={self.stride}"
+        if self.padding != 0:
+            s += f", padding={self.padding!r}"
+        if self.dilation != 1:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class Conv2d(_ConvNd):
+    """2-D cross-correlation over (N, C_in, H, W); weight (C_out, C_in/groups, kH, kW), bias (C_out,).
+
+    ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True)``;
+    padding takes an int, a pair, 'valid' or 'same'. Weights and bias start as U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    """
+
+    _dims = 2
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                        dilation=self.dilation, groups=self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D cross-correlation over (N, C_in, L); weight (C_out, C_in/groups, k), bias (C_out,)."""
+
+    _dims = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                        dilation=self.dilation, groups=self.groups)
+
+
+# -------------------------------------------------------------------- pooling
+class _Pool(Module):
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool):
+    """Maximum over kH x kW windows of (N, C, H, W); stride defaults to the kernel size; pads with -inf."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool):
+    """Mean over kH x kW windows; zero padding counts in the mean (PyTorch's default)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool1d(_Pool):
+    """Maximum over windows of (N, C, L)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool1d(_Pool):
+    """Mean over windows of (N, C, L)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+
+# -------------------------------------------------------------------- parameter-free layers
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh x."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class Identity(Module):
+    """Returns its input."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class Flatten(Module):
+    """Merge axes start_dim..end_dim (default: all but the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
+    """Inverted dropout: x * m / (1 - p), m ~ Bernoulli(1 - p) per element (a constant mask)."""
+    if p == 0.0:
+        return x
+    if p == 1.0:
+        return x * Tensor._make(np.zeros(x.shape, dtype=x.dtype))
+    mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask *= np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
+    return x * Tensor._make(mask)
+
+
+class Dropout(Module):
+    """Zero each element with probability p while training and scale the rest by 1/(1-p); identity in eval.
+
+    The masks come from ``rng`` (a Generator or seed; None: the default generator), so runs repeat.
+    """
+
+    def __init__(self, p: float = 0.5, *, rng: init.RngLike = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = init.as_rng(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.rng) if self.training else x
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(m0, m1, ...)`` (named "0", "1", ...) or ``Sequential({name: m})``."""
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            items: Iterable[tuple[str, Any]] = modules[0].items()
+        else:
+            items = ((str(i), m) for i, m in enumerate(modules))
+        for name, m in items:
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: entry {name!r} is a {type(m).__name__}, not a Module")
+            setattr(self, name, m)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, i: int | str) -> Module:
+        if isinstance(i, str):
+            return self._modules[i]
+        return list(self._modules.values())[i]
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+__all__ = [
+    "Module", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU", "Sigmoid",
+    "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "dropout", "IncompatibleKeys",
+]

@@ -1,0 +1,597 @@
+"""Convolution primitives: conv2d, its input-gradient (the transposed convolution) and its weight-gradient.
+
+All three are one trilinear form read three ways. With ``T(x, w, g) = <conv2d(x, w), g>``:
+
+* ``conv2d(x, w)``             is dT/dg  -- the cross-correlation every framework calls convolution,
+* ``conv_transpose2d(g, w)``   is dT/dx  -- the full convolution of g (dilated by the stride) with the
+  flipped kernel, cropped by the padding,
+* ``conv2d_weight_grad(x, g)`` is dT/dw  -- the cross-correlation of the input with g (stride and
+  dilation swap roles).
+
+So each op's VJPs are the other two ops, and the set is closed under differentiation to any order.
+
+The kernels share one layout trick. The padded input is split into ``stride x stride`` phase images
+(``ph[a, b][y, x] = x_pad[y*s + a, x*s + b]``), which turns every kernel offset into a plain shift of one
+phase image. Each output row is then computed ``Wph >= W_out`` columns wide, so that for a fixed
+(channel, kernel offset, image) the im2col row is one contiguous slice of a phase image: im2col and col2im
+are long contiguous copies, and a conv is ONE GEMM ``W (G, O/G, C/G*kH*kW) @ cols (G, C/G*kH*kW, N*H_out*Wph)``.
+The ``Wph - W_out`` extra columns per row are computed and dropped (and multiplied by zero gradients in
+the backward passes); when they would more than double the work, rows are computed ``W_out`` wide instead
+(shorter copies, no extra columns). Scratch buffers (phase images, columns, one auxiliary GEMM operand) are
+kept per thread and reused, so large temporaries are not returned to the OS and re-faulted on every call;
+``clear_scratch()`` releases them.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..registry import Sample, register_op, tensor_method
+from ..tensor import Tensor
+
+Pair = tuple[int, int]
+Pads = tuple[tuple[int, int], tuple[int, int]]
+Padding = int | tuple[int, int] | str
+
+_CHUNK_BYTES = 128 * 2**20  # largest im2col buffer; bigger batches are processed in chunks
+_WIDE_WASTE = 1.0  # compute rows wide (contiguous im2col) unless that adds more than this fraction of columns
+
+
+# ---------------------------------------------------------------- scratch buffers
+_local = threading.local()
+
+
+def _scratch(tag: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A reusable uninitialised buffer of ``shape`` (one per tag and dtype, grown as needed, per thread)."""
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None:
+        bufs = _local.bufs = {}
+    n = 1
+    for s in shape:
+        n *= s
+    key = (tag, dtype)
+    buf = bufs.get(key)
+    if buf is None or buf.size < n:
+        buf = bufs[key] = np.empty(max(n, 1), dtype=dtype)
+    return buf[:n].reshape(shape)
+
+
+def clear_scratch() -> None:
+    """Release the convolution kernels' cached scratch buffers (of the calling thread)."""
+    _local.bufs = {}
+
+
+# ---------------------------------------------------------------- geometry
+def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> int:
+    """Output length of a convolution: floor((n + p0 + p1 - d(k-1) - 1) / s) + 1."""
+    return (n + pad[0] + pad[1] - d * (k - 1) - 1) // s + 1
+
+
+class _Axis(NamedTuple):
+    """How one spatial axis maps onto phase images (see the module docstring)."""
+
+    n: int  # input length
+    out: int  # output length
+    nph: int  # phase image length (out + largest shift)
+    wr: int  # width of a computed output row: nph ("wide", contiguous im2col rows) or out (no extra columns)
+    phases: tuple[int, ...]  # the phases a = (i*d) % s that some kernel offset uses
+    phase_of: tuple[int, ...]  # per kernel offset i: index into ``phases``
+    shift: tuple[int, ...]  # per kernel offset i: (i*d) // s
+    copy: tuple[tuple[int, int, int], ...]  # per phase: (first phase index, count, first input index)
+    covers: bool  # every input position lies in some phase image window
+
+
+@functools.lru_cache(maxsize=512)
+def _axis(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> _Axis:
+    out = out_size(n, k, s, pad, d)
+    offs = [i * d for i in range(k)]
+    phases = tuple(sorted({r % s for r in offs}))
+    shift = tuple(r // s for r in offs)
+    nph = out + max(shift)
+    copy = []
+    covered = 0
+    for a in phases:
+        lo = max(0, -(-(pad[0] - a) // s))  # first y with y*s + a - p0 >= 0
+        hi = min(nph, (n - 1 + pad[0] - a) // s + 1)  # past the last y with y*s + a - p0 <= n - 1
+        cnt = max(0, hi - lo)
+        copy.append((lo, cnt, lo * s + a - pad[0]))
+        covered += cnt
+    wr = out if nph - out > _WIDE_WASTE * out else nph
+    return _Axis(n, out, nph, wr, phases, tuple(phases.index(r % s) for r in offs), shift, tuple(copy),
+                 covered == n)
+
+
+def _phase_view(buf: np.ndarray, shape5: tuple[int, ...]) -> np.ndarray:
+    return buf[: int(np.prod(shape5))].reshape(shape5)
+
+
+def _to_phases(x: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> np.ndarray:
+    """x (N, C, H, W) -> flat scratch holding ph[N, C, Pa, Pb, Hph, Wph] (zero where x_pad is padding)."""
+    nb, c = x.shape[:2]
+    shape = (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph)
+    flat = _scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), x.dtype)
+    ph = _phase_view(flat, shape)
+    flat[ph.size:] = 0
+    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+            img = ph[:, :, ia, ib]
+            if not (ycnt and xcnt):  # no input lands in this phase image
+                img[...] = 0
+                continue
+            img[:, :, ylo:ylo + ycnt, xlo:xlo + xcnt] = \
+                x[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw]
+            img[:, :, :ylo] = 0  # the padding around the copied block
+            img[:, :, ylo + ycnt:] = 0
+            img[:, :, ylo:ylo + ycnt, :xlo] = 0
+            img[:, :, ylo:ylo + ycnt, xlo + xcnt:] = 0
+    return flat
+
+
+def _from_phases(flat: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> None:
+    """The adjoint of ``_to_phases`` restricted to x: copy the phase images back into dx (N, C, H, W)."""
+    nb, c = dx.shape[:2]
+    ph = _phase_view(flat, (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph))
+    if not (ah.covers and aw.covers):
+        dx.fill(0)
+    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+            if ycnt and xcnt:
+                dx[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw] = \
+                    ph[:, :, ia, ib, ylo:ylo + ycnt, xlo:xlo + xcnt]
+
+
+def _offset_views(flat: np.ndarray, nb: int, c: int, ah: _Axis, aw: _Axis, kh: int, kw: int) -> Any:
+    """Yield (i, j, view (C, nb, H_out, wr)) of the phase buffer for each kernel offset, or one
+    (C, kH, kW, nb, H_out, wr) view when every offset is a shift of the same phase image. With wr = Wph the
+    last two axes are one contiguous run."""
+    it = flat.itemsize
+    img = ah.nph * aw.nph
+    pa, pb = len(ah.phases), len(aw.phases)
+    s_c, s_n, s_r = pa * pb * img * it, c * pa * pb * img * it, aw.nph * it
+    if pa == pb == 1 and kh * kw > 1:
+        di = (ah.shift[1] - ah.shift[0]) if kh > 1 else 0
+        dj = (aw.shift[1] - aw.shift[0]) if kw > 1 else 0
+        return as_strided(flat, shape=(c, kh, kw, nb, ah.out, aw.wr),
+                          strides=(s_c, di * s_r, dj * it, s_n, s_r, it))
+    views = []
+    for i in range(kh):
+        for j in range(kw):
+            off = (ah.phase_of[i] * pb + aw.phase_of[j]) * img + ah.shift[i] * aw.nph + aw.shift[j]
+            views.append((i, j, as_strided(flat[off:], shape=(c, nb, ah.out, aw.wr), strides=(s_c, s_n, s_r, it))))
+    return views
+
+
+def _im2col(x: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
+    """cols (C, kH, kW, nb, H_out, wr) with cols[c, i, j, n, p, q] = x_pad[n, c, p*s + i*d, q*s + j*d]."""
+    nb, c = x.shape[:2]
+    flat = _to_phases(x, ah, aw, sh, sw)
+    cols = _scratch("cols", (c, kh, kw, nb, ah.out, aw.wr), x.dtype)
+    views = _offset_views(flat, nb, c, ah, aw, kh, kw)
+    if isinstance(views, np.ndarray):
+        np.copyto(cols, views)
+    else:
+        for i, j, v in views:
+            np.copyto(cols[:, i, j], v)
+    return cols
+
+
+def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: int) -> None:
+    """The adjoint of ``_im2col``: dx (nb, C, H, W) = sum of the column entries at the positions they came from."""
+    nb, c = dx.shape[:2]
+    shape = (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph)
+    flat = _scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), dx.dtype)
+    flat.fill(0)
+    views = _offset_views(flat, nb, c, ah, aw, kh, kw)
+    if isinstance(views, np.ndarray):  # one phase image: the offsets overlap, so add them one by one
+        views = [(i, j, views[:, i, j]) for i in range(kh) for j in range(kw)]
+    for i, j, v in views:
+        np.add(v, dcols[:, i, j], out=v)
+    _from_phases(flat, dx, ah, aw, sh, sw)
+
+
+def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
+    step = max(1, min(n, _CHUNK_BYTES // max(per_image, 1)))
+    return [(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def _wide_grad(gy: np.ndarray, aw: _Axis) -> np.ndarray:
+    """gy (nb, O, H_out, W_out) -> scratch (O, nb, H_out, wr), zero in the extra columns."""
+    nb, o, ho, wo = gy.shape
+    gw = _scratch("aux", (o, nb, ho, aw.wr), gy.dtype)
+    if aw.wr > wo:
+        gw[..., wo:] = 0
+    np.copyto(gw[..., :wo], gy.transpose(1, 0, 2, 3))
+    return gw
+
+
+# ---------------------------------------------------------------- the three kernels (numpy)
+def _conv2d_forward(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
+                    groups: int) -> np.ndarray:
+    """y[n, o, p, q] = sum_{c, i, j} x_pad[n, g(o)*C/G + c, p*s + i*d, q*s + j*d] * w[o, c, i, j]."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    (sh, sw), (dh, dw), g = stride, dilation, groups
+    ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
+    out = np.empty((n, o, ah.out, aw.out), dtype=x.dtype)
+    wm = w.reshape(g, o // g, cg * kh * kw)
+    for n0, n1 in _chunks(n, c * kh * kw * ah.out * aw.wr * x.itemsize):
+        nb = n1 - n0
+        cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw).reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
+        r = _scratch("aux", (g, o // g, nb * ah.out * aw.wr), x.dtype)
+        np.matmul(wm, cols, out=r)
+        np.copyto(out[n0:n1], r.reshape(o, nb, ah.out, aw.wr)[..., :aw.out].transpose(1, 0, 2, 3))
+    return out
+
+
+def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
+                              groups: int, input_size: Pair) -> np.ndarray:
+    """dx[n, c, y, x] = sum over (p, q, i, j) with p*s + i*d = y + p0, q*s + j*d = x + p0' of g[n, o, p, q] w[o, c, i, j]."""
+    n, o = gy.shape[:2]
+    _, cg, kh, kw = w.shape
+    (sh, sw), (dh, dw), g = stride, dilation, groups
+    h, wd = input_size
+    ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
+    dx = np.empty((n, cg * g, h, wd), dtype=gy.dtype)
+    wt = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
+    for n0, n1 in _chunks(n, cg * g * kh * kw * ah.out * aw.wr * gy.itemsize):
+        nb = n1 - n0
+        gw = _wide_grad(gy[n0:n1], aw).reshape(g, o // g, nb * ah.out * aw.wr)
+        dcols = _scratch("cols", (g, cg * kh * kw, nb * ah.out * aw.wr), gy.dtype)
+        np.matmul(wt, gw, out=dcols)
+        _col2im(dcols.reshape(cg * g, kh, kw, nb, ah.out, aw.wr), dx[n0:n1], ah, aw, kh, kw, sh, sw)
+    return dx
+
+
+def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: int,
+                       g: int, zero_extra: bool) -> np.ndarray:
+    """dw transposed, (G, C/G*kH*kW, O/G) = cols @ g^T: both GEMM operands row-major (the (M, L) @ (L, N)^T form
+    with a long contraction L is far slower in BLAS)."""
+    n, c = x.shape[:2]
+    o = gy.shape[1]
+    cg, og = c // g, o // g
+    dwt = np.zeros((g, cg * kh * kw, og), dtype=x.dtype)
+    part = None
+    for n0, n1 in _chunks(n, c * kh * kw * ah.out * aw.wr * x.itemsize):
+        nb = n1 - n0
+        cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw)
+        if zero_extra:
+            cols[..., aw.out:] = 0
+        cols = cols.reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
+        gt = _scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
+        if aw.wr > aw.out:
+            gt[:, :, :, aw.out:] = 0
+        np.copyto(gt[:, :, :, :aw.out], gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2))
+        gt = gt.reshape(g, nb * ah.out * aw.wr, og)
+        if n0 == 0:
+            np.matmul(cols, gt, out=dwt)
+        else:
+            part = np.matmul(cols, gt, out=part)
+            dwt += part
+    return dwt
+
+
+def _conv2d_weight_grad_forward(x: np.ndarray, gy: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
+                                groups: int, kernel_size: Pair) -> np.ndarray:
+    """dw[o, c, i, j] = sum_{n, p, q} g[n, o, p, q] * x_pad[n, g(o)*C/G + c, p*s + i*d, q*s + j*d]."""
+    n, c, h, wd = x.shape
+    o = gy.shape[1]
+    kh, kw = kernel_size
+    (sh, sw), (dh, dw), g = stride, dilation, groups
+    cg = c // g
+    ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
+    with np.errstate(invalid="ignore"):  # a nan from the extra columns is handled below
+        dwt = _weight_grad_gemms(x, gy, ah, aw, kh, kw, sh, sw, g, zero_extra=False)
+    if not np.isfinite(dwt).all() and aw.wr > aw.out:
+        # inf/nan in x may have met the zero gradients of the extra columns (0 * inf = nan): redo without them
+        dwt = _weight_grad_gemms(x, gy, ah, aw, kh, kw, sh, sw, g, zero_extra=True)
+    return np.ascontiguousarray(dwt.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
+
+
+# ---------------------------------------------------------------- checks
+def _check_float(*arrays: np.ndarray) -> None:
+    dts = [a.dtype for a in arrays]
+    if any(d.kind != "f" for d in dts) or len(set(dts)) > 1:
+        raise TypeError(f"needs floating-point operands of one dtype, got {', '.join(str(d) for d in dts)}")
+
+
+def _check_attrs(stride: Any, padding: Any, dilation: Any, groups: Any) -> None:
+    def pair(v: Any, lo: int, what: str) -> None:
+        if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(e, int) and e >= lo for e in v)):
+            raise ValueError(f"{what} must be a pair of ints >= {lo}, got {v!r}")
+
+    pair(stride, 1, "stride")
+    pair(dilation, 1, "dilation")
+    if not (isinstance(padding, tuple) and len(padding) == 2 and all(
+            isinstance(p, tuple) and len(p) == 2 and all(isinstance(e, int) and e >= 0 for e in p) for p in padding)):
+        raise ValueError(f"padding must be ((top, bottom), (left, right)) of ints >= 0, got {padding!r}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"groups must be an int >= 1, got {groups!r}")
+
+
+def _check_geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: tuple[int, ...],
+                    padding: tuple[tuple[int, int], ...], dilation: tuple[int, ...], groups: int) -> tuple[int, ...]:
+    """Validate input (N, C, *spatial) against weight (O, C/G, *kernel); return the output's spatial size."""
+    nd = len(stride)
+    layout = {1: ("(N, C_in, L)", "(C_out, C_in/groups, k)", "L"), 2: ("(N, C_in, H, W)",
+                                                                      "(C_out, C_in/groups, kH, kW)", "HW")}[nd]
+    if len(x_shape) != nd + 2:
+        raise ValueError(f"input must be {nd + 2}-D {layout[0]}, got shape {x_shape}")
+    if len(w_shape) != nd + 2:
+        raise ValueError(f"weight must be {nd + 2}-D {layout[1]}, got shape {w_shape} (input {x_shape})")
+    c, o, cg = x_shape[1], w_shape[0], w_shape[1]
+    if c % groups or o % groups:
+        raise ValueError(f"groups={groups} must divide both C_in={c} and C_out={o} (input {x_shape}, weight {w_shape})")
+    if cg * groups != c:
+        raise ValueError(
+            f"channel mismatch: input {x_shape} has C_in={c}, but weight {w_shape} with groups={groups} "
+            f"expects C_in = {cg} * {groups} = {cg * groups}"
+        )
+    if min(w_shape[2:]) < 1 or cg < 1:
+        raise ValueError(f"weight {w_shape} has an empty axis")
+    sizes = []
+    for n, k, s, p, d, axis in zip(x_shape[2:], w_shape[2:], stride, padding, dilation, layout[2]):
+        span = d * (k - 1) + 1
+        if span > n + p[0] + p[1]:
+            raise ValueError(
+                f"kernel larger than the padded input along {axis}: kernel {k} with dilation {d} spans {span}, but "
+                f"the input is {n} + padding {p[0]}+{p[1]} = {n + p[0] + p[1]} (input {x_shape}, weight {w_shape})"
+            )
+        sizes.append(out_size(n, k, s, p, d))
+    return tuple(sizes)
+
+
+def _check_conv2d(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair, groups: int) -> None:
+    _check_attrs(stride, padding, dilation, groups)
+    _check_float(x, w)
+    _check_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+
+
+def _check_conv_transpose2d(gy: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
+                            groups: int, input_size: Pair) -> None:
+    _check_attrs(stride, padding, dilation, groups)
+    _check_float(gy, w)
+    if gy.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"needs a 4-D input (N, C, H, W) and a 4-D weight, got shapes {gy.shape} and {w.shape}")
+    if not (isinstance(input_size, tuple) and len(input_size) == 2 and all(isinstance(v, int) and v >= 1
+                                                                             for v in input_size)):
+        raise ValueError(f"input_size must be a pair of positive ints, got {input_size!r}")
+    if gy.shape[1] != w.shape[0]:
+        raise ValueError(f"channel mismatch: input {gy.shape} has {gy.shape[1]} channels but weight {w.shape} "
+                         f"expects {w.shape[0]}")
+    out = _check_geometry((gy.shape[0], w.shape[1] * groups) + input_size, w.shape, stride, padding, dilation, groups)
+    if out != gy.shape[2:]:
+        raise ValueError(f"input {gy.shape} does not match a convolution of size {input_size} with weight {w.shape}, "
+                         f"stride {stride}, padding {padding}, dilation {dilation} (which gives {out})")
+
+
+def _check_weight_grad(x: np.ndarray, gy: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair, groups: int,
+                       kernel_size: Pair) -> None:
+    _check_attrs(stride, padding, dilation, groups)
+    _check_float(x, gy)
+    if gy.ndim != 4 or x.ndim != 4:
+        raise ValueError(f"needs a 4-D input and a 4-D gradient, got shapes {x.shape} and {gy.shape}")
+    if not (isinstance(kernel_size, tuple) and len(kernel_size) == 2 and all(isinstance(v, int) and v >= 1
+                                                                               for v in kernel_size)):
+        raise ValueError(f"kernel_size must be a pair of positive ints, got {kernel_size!r}")
+    if x.shape[0] != gy.shape[0] or gy.shape[1] % groups:
+        raise ValueError(f"input {x.shape} and gradient {gy.shape} need the same batch and C_out divisible by "
+                         f"groups={groups}")
+    cg = x.shape[1] // groups if x.shape[1] % groups == 0 else 0
+    out = _check_geometry(x.shape, (gy.shape[1], cg) + kernel_size, stride, padding, dilation, groups)
+    if out != gy.shape[2:]:
+        raise ValueError(f"gradient {gy.shape} does not match the output {out} of a convolution of input {x.shape} "
+                         f"with kernel {kernel_size}")
+
+
+# ---------------------------------------------------------------- samples (small: gradcheck builds Jacobians)
+_SAMPLE_CONFIGS = [
+    # x shape, w shape, stride, padding, dilation, groups
+    ((2, 2, 4, 5), (3, 2, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    ((1, 2, 6, 5), (2, 2, 3, 2), (2, 1), ((1, 0), (0, 1)), (1, 1), 1),
+    ((1, 2, 7, 6), (2, 1, 2, 3), (1, 2), ((0, 0), (2, 1)), (2, 1), 2),
+    ((2, 4, 5, 5), (4, 2, 2, 2), (3, 2), ((2, 2), (0, 1)), (1, 2), 2),
+    ((1, 3, 4, 4), (3, 1, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 3),
+    ((1, 2, 3, 3), (2, 2, 5, 5), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    ((2, 3, 3, 4), (2, 3, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+    ((1, 1, 1, 1), (2, 1, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+]
+
+
+def _attrs(cfg: tuple) -> dict[str, Any]:
+    return {"stride": cfg[2], "padding": cfg[3], "dilation": cfg[4], "groups": cfg[5]}
+
+
+def _out_shape(cfg: tuple) -> tuple[int, ...]:
+    xs, ws, s, p, d, g = cfg
+    return (xs[0], ws[0]) + _check_geometry(xs, ws, s, p, d, g)
+
+
+def _conv2d_samples(rng: np.random.Generator) -> list[Sample]:
+    return [Sample((rng.standard_normal(c[0]), rng.standard_normal(c[1])), _attrs(c)) for c in _SAMPLE_CONFIGS]
+
+
+def _conv_transpose2d_samples(rng: np.random.Generator) -> list[Sample]:
+    return [Sample((rng.standard_normal(_out_shape(c)), rng.standard_normal(c[1])),
+                   {**_attrs(c), "input_size": c[0][2:]}) for c in _SAMPLE_CONFIGS]
+
+
+def _weight_grad_samples(rng: np.random.Generator) -> list[Sample]:
+    return [Sample((rng.standard_normal(c[0]), rng.standard_normal(_out_shape(c))),
+                   {**_attrs(c), "kernel_size": c[1][2:]}) for c in _SAMPLE_CONFIGS]
+
+
+# ---------------------------------------------------------------- the registered ops
+def _geo(a: dict[str, Any]) -> dict[str, Any]:
+    return {k: a[k] for k in ("stride", "padding", "dilation", "groups")}
+
+
+_conv2d = register_op(
+    "conv2d", _conv2d_forward,
+    vjps=(lambda g, out, x, w, **a: _conv_transpose2d(g, w, input_size=x.shape[2:], **a),
+          lambda g, out, x, w, **a: _conv2d_weight_grad(x, g, kernel_size=w.shape[2:], **a)),
+    formula="y[n,o,p,q] = sum_{c,i,j} x_pad[n,c,p*s+i*d,q*s+j*d] w[o,c,i,j];  "
+            "dx = conv_transpose2d(g, w),  dw = conv2d_weight_grad(x, g)",
+    kind="conv", check=_check_conv2d, samples=_conv2d_samples,
+)
+_conv_transpose2d = register_op(
+    "conv_transpose2d", _conv_transpose2d_forward,
+    vjps=(lambda gg, out, g, w, *, input_size, **a: _conv2d(gg, w, **a),
+          lambda gg, out, g, w, *, input_size, **a: _conv2d_weight_grad(gg, g, kernel_size=w.shape[2:], **a)),
+    formula="z = full convolution of g (dilated by s) with the flipped w, cropped by p = adjoint of conv2d(., w);  "
+            "dg = conv2d(G, w),  dw = conv2d_weight_grad(G, g)",
+    kind="conv", check=_check_conv_transpose2d, samples=_conv_transpose2d_samples,
+)
+_conv2d_weight_grad = register_op(
+    "conv2d_weight_grad", _conv2d_weight_grad_forward,
+    vjps=(lambda gg, out, x, g, *, kernel_size, **a: _conv_transpose2d(g, gg, input_size=x.shape[2:], **a),
+          lambda gg, out, x, g, *, kernel_size, **a: _conv2d(x, gg, **a)),
+    formula="dw[o,c,i,j] = sum_{n,p,q} g[n,o,p,q] x_pad[n,c,p*s+i*d,q*s+j*d] (x correlated with g; s and d swap);  "
+            "dx = conv_transpose2d(g, G),  dg = conv2d(x, G)",
+    kind="conv", check=_check_weight_grad, samples=_weight_grad_samples,
+)
+
+
+# ---------------------------------------------------------------- public functions
+def _ints(name: str, what: str, v: Any, nd: int, lo: int) -> tuple[int, ...]:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        v = (int(v),) * nd
+    elif isinstance(v, (tuple, list)) and len(v) == nd and all(
+            isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)) for e in v):
+        v = tuple(int(e) for e in v)
+    else:
+        raise TypeError(f"{name}: {what} must be an int or a tuple of {nd} ints, got {v!r}")
+    if any(e < lo for e in v):
+        raise ValueError(f"{name}: {what} must be >= {lo}, got {v}")
+    return v
+
+
+def _tensors(name: str, *ts: Any) -> None:
+    for t in ts:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected Tensors, got {type(t).__name__}")
+    dts = [t.dtype for t in ts]
+    if any(d.kind != "f" for d in dts) or len(set(dts)) > 1:
+        shapes = " and ".join(str(t.shape) for t in ts)
+        raise TypeError(f"{name}: operands {shapes} must share one floating-point dtype, got "
+                        f"{', '.join(str(d) for d in dts)} (convert explicitly with .astype)")
+
+
+def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, padding: Any, dilation: Any,
+               groups: Any, nd: int) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...], int]:
+    """Validate and normalise conv arguments for ``nd`` spatial axes (1 or 2); messages name ``name``."""
+    _tensors(name, x, w, *([] if b is None else [b]))
+    if x.ndim != nd + 2 or w.ndim != nd + 2:  # the geometry check words the message
+        try:
+            _check_geometry(x.shape, w.shape, (1,) * nd, ((0, 0),) * nd, (1,) * nd, 1)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    s = _ints(name, "stride", stride, nd, 1)
+    d = _ints(name, "dilation", dilation, nd, 1)
+    ks = w.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(e != 1 for e in s):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride {s})")
+            pads = tuple(((di * (k - 1)) // 2, di * (k - 1) - (di * (k - 1)) // 2) for k, di in zip(ks, d))
+        else:
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    else:
+        pads = tuple((p, p) for p in _ints(name, "padding", padding, nd, 0))
+    try:
+        _check_geometry(x.shape, w.shape, s, pads, d, groups)
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"{name}: bias must have shape ({w.shape[0]},) for weight {w.shape}, got {b.shape}")
+    return s, pads, d, groups
+
+
+def _add_bias(y: Tensor, b: Tensor | None) -> Tensor:
+    return y if b is None else y + b.reshape((1, b.shape[0]) + (1,) * (y.ndim - 2))
+
+
+@tensor_method
+def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | Pair = 1, padding: Padding = 0,
+           dilation: int | Pair = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation), PyTorch's ``F.conv2d``.
+
+    x (N, C_in, H, W), w (C_out, C_in/groups, kH, kW), b (C_out,) or None::
+
+        y[n, o, p, q] = b[o] + sum_{c, i, j} x_pad[n, g*C_in/G + c, p*s + i*d, q*s + j*d] * w[o, c, i, j]
+
+    with g = o // (C_out/G) the group of channel o. Output size per axis: floor((n + 2p - d(k-1) - 1)/s) + 1.
+    ``padding`` is an int, a pair, 'valid' (0) or 'same' (stride 1 only; an odd total pads one more at the
+    bottom/right, as PyTorch does).
+    """
+    s, p, d, g = _conv_args("conv2d", x, w, b, stride, padding, dilation, groups, 2)
+    return _add_bias(_conv2d(x, w, stride=s, padding=p, dilation=d, groups=g), b)
+
+
+@tensor_method
+def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int] = 1, padding: Padding = 0,
+           dilation: int | tuple[int] = 1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation), PyTorch's ``F.conv1d``: x (N, C_in, L), w (C_out, C_in/groups, k).
+
+    y[n, o, t] = b[o] + sum_{c, i} x_pad[n, g*C_in/G + c, t*s + i*d] * w[o, c, i]; computed as conv2d on a
+    height-1 image.
+    """
+    s, p, d, g = _conv_args("conv1d", x, w, b, stride, padding, dilation, groups, 1)
+    y = _conv2d(x.reshape(x.shape[:2] + (1, x.shape[2])), w.reshape(w.shape[:2] + (1, w.shape[2])),
+                stride=(1,) + s, padding=((0, 0),) + p, dilation=(1,) + d, groups=g)
+    return _add_bias(y.reshape(y.shape[:2] + y.shape[3:]), b)
+
+
+@tensor_method
+def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | Pair = 1, padding: int | Pair = 0,
+                     output_padding: int | Pair = 0, dilation: int | Pair = 1, groups: int = 1) -> Tensor:
+    """Transposed convolution, PyTorch's ``F.conv_transpose2d``: the input-gradient of conv2d.
+
+    x (N, C_in, H, W), w (C_in, C_out/groups, kH, kW). Each input pixel scatters a copy of the kernel,
+    scaled by its value, into the output at stride s; the result is cropped by ``padding`` on each side::
+
+        y[n, c, p*s + i*d - pad, q*s + j*d - pad] += x[n, o, p, q] * w[o, c, i, j]
+
+    Output size per axis: (n - 1)s - 2 pad + d(k - 1) + output_padding + 1.
+    """
+    name = "conv_transpose2d"
+    _tensors(name, x, w, *([] if b is None else [b]))
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"{name}: needs input (N, C_in, H, W) and weight (C_in, C_out/groups, kH, kW), "
+                         f"got shapes {x.shape} and {w.shape}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    g = int(groups)
+    s = _ints(name, "stride", stride, 2, 1)
+    d = _ints(name, "dilation", dilation, 2, 1)
+    p = _ints(name, "padding", padding, 2, 0)
+    op = _ints(name, "output_padding", output_padding, 2, 0)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"{name}: channel mismatch: input {x.shape} has C_in={x.shape[1]} but weight {w.shape} "
+                         f"expects {w.shape[0]}")
+    if x.shape[1] % g:
+        raise ValueError(f"{name}: groups={g} must divide C_in={x.shape[1]} (input {x.shape}, weight {w.shape})")
+    if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
+        raise ValueError(f"{name}: output_padding {op} must be smaller than either stride {s} or dilation {d}")
+    size = tuple((n - 1) * si - 2 * pi + di * (k - 1) + oi + 1
+                 for n, si, pi, di, k, oi in zip(x.shape[2:], s, p, d, w.shape[2:], op))
+    if min(size) < 1:
+        raise ValueError(f"{name}: input {x.shape} with weight {w.shape}, stride {s}, padding {p} gives a "
+                         f"non-positive output size {size}")
+    if b is not None and b.shape != (w.shape[1] * g,):
+        raise ValueError(f"{name}: bias must have shape ({w.shape[1] * g},) for weight {w.shape} and groups={g}, "
+                         f"got {b.shape}")
+    pads = ((p[0], p[0]), (p[1], p[1]))
+    full = tuple(out_size(n, k, si, pp, di) for n, k, si, pp, di in zip(size, w.shape[2:], s, pads, d))
+    if full != x.shape[2:]:  # output_padding >= stride: the conv of `size` has outputs x does not reach
+        x = x.pad(((0, 0), (0, 0), (0, full[0] - x.shape[2]), (0, full[1] - x.shape[3])))
+    return _add_bias(_conv_transpose2d(x, w, stride=s, padding=pads, dilation=d, groups=g, input_size=size), b)

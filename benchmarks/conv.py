@@ -131,9 +131,14 @@ def main() -> None:
              (("of", pool_fwd), ("tf", tpool_fwd), ("ob", pool_both), ("tb", tpool_both))}
         pool_rows.append((shape, t))
 
-    rate = max(rate, gemm_rate(args.warm))
-    print(f"numpy {np.__version__}, torch {torch.__version__}, 2 threads; float32 GEMM rate {rate:.0f} GFLOP/s; "
-          f"medians of {args.rounds} calls, {args.warm:g} s warm-up before each\n")
+    readings = (rate, gemm_rate(args.warm))
+    rate = max(readings)
+    print(f"numpy {np.__version__}, torch {torch.__version__}, 2 threads; float32 GEMM rate {rate:.0f} GFLOP/s "
+          f"(readings before/after: {readings[0]:.0f}/{readings[1]:.0f}); medians of {args.rounds} calls, "
+          f"{args.warm:g} s warm-up before each")
+    if min(readings) < 0.7 * rate:
+        print("note: the GEMM readings differ by more than 30%: other work shared the cores, timings are unreliable")
+    print()
     print("| conv2d (N, C_in, H, W, C_out, k, s, p) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
           "| ratio fwd | ratio fwd+bwd | ours GFLOP/s (fwd+bwd) | ours % GEMM | torch % GEMM |")
     print("|---|---|---|---|---|---|---|---|---|---|")

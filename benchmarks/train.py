@@ -163,7 +163,9 @@ def main() -> None:
                 ts_ours.append(timed(ours))
                 ts_torch.append(timed(theirs))
             mo, mt = statistics.median(ts_ours) * 1e3, statistics.median(ts_torch) * 1e3
-            rss = (None, None) if args.no_rss else (peak_rss_mib("ours", model, batch), peak_rss_mib("torch", model, batch))
+            rss = (None, None)
+            if not args.no_rss:
+                rss = (peak_rss_mib("ours", model, batch), peak_rss_mib("torch", model, batch))
             rows.append((model, batch, mo, mt, rss))
             print(f"  {model} batch {batch}: ours {mo:.1f} ms, torch {mt:.1f} ms", file=sys.stderr)
 

@@ -174,6 +174,8 @@ def test_conv1d_matches_naive_loops(n, groups, length, og, k, s, p, d, seed):
     ((1, 2, 3, 4), (2, 2, 5, 6), 2, 1, 1, 1),  # kernel == padded input: a single output
     ((1, 2, 5, 5), (2, 1, 3, 3), 3, 2, 2, 2),  # dilated kernel == padded input
     ((2, 4, 7, 5), (4, 1, 3, 2), (2, 3), (0, 2), (2, 1), 4),  # depthwise, everything non-square
+    ((2, 4, 3, 5), (6, 2, 1, 1), 1, 0, 2, 2),  # grouped 1x1: the matmul-over-channels path
+    ((2, 4, 3, 5), (6, 4, 1, 1), 2, 1, 1, 1),  # 1x1 with stride and padding: the general path
 ])
 def test_edge_shapes_match_naive(xs, ws, stride, padding, dilation, groups):
     rng = np.random.default_rng(0)

@@ -52,7 +52,8 @@ def _idx(header: bytes, payload: bytes = b"") -> bytes:
     (b"\x00\x00\x07\x01" + struct.pack(">I", 2) + b"\x01\x02", "type code"),
     (b"\x00\x00\x08\x00", "not an IDX file"),
     (b"\x00\x00\x08\x03" + struct.pack(">I", 2), "truncated inside its header"),
-    (b"\x00\x00\x08\x02" + struct.pack(">II", 2, 3) + bytes(5), r"truncated: dimensions \(2, 3\) of uint8 need 6 bytes"),
+    (b"\x00\x00\x08\x02" + struct.pack(">II", 2, 3) + bytes(5),
+     r"truncated: dimensions \(2, 3\) of uint8 need 6 bytes"),
     (b"\x00\x00\x08\x01" + struct.pack(">I", 2) + bytes(3), "longer than its header says"),
     (b"\x00\x00\x0c\x01" + struct.pack(">I", 2) + bytes(6), "need 8 bytes"),
 ])
@@ -191,7 +192,8 @@ def test_patterns_are_deterministic_and_balanced():
 def test_patterns_have_their_shapes():
     x, y = data.make_patterns(600, seed=0, noise=0.0)
     ink = x.astype(np.float64) / 255
-    assert (ink.reshape(600, -1).max(axis=1) >= 0.29).all()  # every image shows a shape (brightness >= 0.6, stroke >= 1 px)
+    # every image shows its shape: brightness >= 0.6 and a stroke >= 1 px cover some pixel at least half
+    assert (ink.reshape(600, -1).max(axis=1) >= 0.29).all()
     rows, cols = ink.sum(axis=2), ink.sum(axis=1)  # ink per row / per column
     hbar, vbar = y == 0, y == 1
     # a horizontal bar puts its ink in few rows, a vertical one in few columns

@@ -226,12 +226,14 @@ def test_layers_match_torch(torch, dtype):
 @pytest.mark.oracle
 def test_conv1d_and_pool1d_match_torch(torch):
     rng = np.random.default_rng(1)
-    ours = nn.Sequential(nn.Conv1d(3, 4, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool1d(2), nn.AvgPool1d(2)).to(np.float64)
+    ours = nn.Sequential(nn.Conv1d(3, 4, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool1d(2), nn.AvgPool1d(2))
+    ours.to(np.float64)
     theirs = torch.nn.Sequential(torch.nn.Conv1d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool1d(2),
                                  torch.nn.AvgPool1d(2)).double()
     theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
     x = rng.standard_normal((2, 3, 12))
-    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-12)
+    expected = theirs(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(ours(tg.Tensor(x)).data, expected, rtol=1e-12, atol=1e-12)
 
 
 # -------------------------------------------------------------------- the zoo: two ways, one network

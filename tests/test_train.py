@@ -78,3 +78,13 @@ def test_one_epoch_of_mnist_reaches_97_percent():
     cfg = cli.TrainConfig(data="mnist", model="lenet5", epochs=1, batch_size=64, lr=2e-3, schedule="none")
     res = cli.train(cfg, dataset=ds, log=lambda s: None, progress=False)
     assert res.test_accuracy >= 0.97, res.test_accuracy
+
+
+def test_training_doc_examples_run():
+    """docs/training.md's examples (a short training run, the module API, summary's table) stay true."""
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "training.md"
+    result = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 10 and result.failed == 0

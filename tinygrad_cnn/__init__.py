@@ -21,6 +21,7 @@ from .registry import REGISTRY, Op, Sample, register_op
 from .tensor import Tensor, detect_anomaly, enable_grad, gradients, is_grad_enabled, no_grad, scope
 from .transforms import grad, value_and_grad
 from .viz import draw_graph
+from . import data, init, models, nn, optim, plots  # noqa: E402,F401  (the training layer)
 
 __version__ = "0.1.0"
 
@@ -54,4 +55,5 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "functional", "grad", "value_and_grad", "gradients",
     "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "scope", "REGISTRY", "Op", "Sample", "register_op", "draw_graph",
+    "nn", "optim", "data", "init", "models", "plots",
 ]

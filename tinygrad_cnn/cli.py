@@ -28,7 +28,7 @@ import numpy as np
 from . import data as data_mod
 from . import functional as F
 from . import models, optim
-from .tensor import Tensor
+from .tensor import Tensor, no_grad
 from .transforms import value_and_grad
 
 DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.05}
@@ -90,7 +90,8 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 
 def train(cfg: TrainConfig, out: str | Path | None = None, data_root: str | None = None,
-          dataset: data_mod.Dataset | None = None, log: Callable[[str], None] = print, progress: bool = True) -> TrainResult:
+          dataset: data_mod.Dataset | None = None, log: Callable[[str], None] = print,
+          progress: bool = True) -> TrainResult:
     """Train ``cfg.model`` on ``cfg.data``; with ``out``, save checkpoint.npz and metrics.json there after
     every epoch. Returns the parameters, the per-epoch history and the final test evaluation."""
     spec = models.get_model(cfg.model)
@@ -126,7 +127,8 @@ def train(cfg: TrainConfig, out: str | Path | None = None, data_root: str | None
     log(f"training {cfg.model} ({models.num_parameters(params):,} parameters) on {ds.name}: {n_train} train / "
         f"{n_test} test images, {cfg.epochs} epoch(s), batch {cfg.batch_size}, {cfg.optimizer} lr {opt.lr:g}"
         f"{'' if sched is None else f' ({cfg.schedule} schedule)'}"
-        f"{f', dropout {cfg.dropout:g}' if cfg.dropout else ''}{f', random shifts <= {cfg.augment} px' if cfg.augment else ''}")
+        f"{f', dropout {cfg.dropout:g}' if cfg.dropout else ''}"
+        f"{f', random shifts <= {cfg.augment} px' if cfg.augment else ''}")
     history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc", "lr",
                                                         "epoch_time", "step_loss")}
     start = time.perf_counter()
@@ -175,10 +177,10 @@ def train(cfg: TrainConfig, out: str | Path | None = None, data_root: str | None
 def _save_run(out: Path, cfg: TrainConfig, params: dict[str, Tensor], history: dict[str, list[float]],
               config: dict[str, Any], wall: float) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    summary = {k: v for k, v in history.items() if k != "step_loss"}
+    hist = {**history, "step_loss": [float(f"{v:.5g}") for v in history["step_loss"]]}
     models.save_checkpoint(out / "checkpoint.npz", cfg.model, params,
                            {**config, "epochs_done": len(history["test_acc"]), "test_acc": history["test_acc"][-1]})
-    metrics = {"config": config, "history": summary, "wall_time": wall,
+    metrics = {"config": config, "history": hist, "wall_time": wall,
                "test_acc": history["test_acc"][-1]}
     tmp = out / ".metrics.json.tmp"
     tmp.write_text(json.dumps(metrics, indent=2))
@@ -200,7 +202,6 @@ def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None]
         loader = ds.loader("test", 1)
         x, _ = next(iter(loader))
         taps: dict[str, Tensor] = {}
-        from .tensor import no_grad
         with no_grad():
             spec.apply(params, Tensor(x), taps=taps)
         files.append(plots.plot_feature_maps(ds.test_images[0], {k: v.data for k, v in taps.items()},
@@ -229,7 +230,8 @@ def _jacobian_error(fn: Callable[..., Any], inputs: Sequence[Tensor], atol: floa
     return worst
 
 
-def _second_order(fn: Callable[..., Any], inputs: Sequence[Tensor], seed: int = 0) -> tuple[Callable[..., Any], list[Tensor]]:
+def _second_order(fn: Callable[..., Any], inputs: Sequence[Tensor],
+                  seed: int = 0) -> tuple[Callable[..., Any], list[Tensor]]:
     """(x, v) -> vjp(fn, x, v) recorded with create_graph, and its inputs: what gradgradcheck differentiates."""
     from .gradcheck import _outputs, _prepare
     from .tensor import enable_grad, gradients
@@ -302,7 +304,8 @@ def run_gradcheck(ops: Sequence[str] | None = None, atol: float = 1e-5, rtol: fl
 
 # -------------------------------------------------------------------- the command line
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tinygrad-cnn", description="Train, evaluate and check CNNs built on tinygrad_cnn.")
+    p = argparse.ArgumentParser(prog="tinygrad-cnn",
+                                description="Train, evaluate and check CNNs built on tinygrad_cnn.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a model (default: LeNet-5 on the built-in patterns data)")

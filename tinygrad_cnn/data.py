@@ -19,7 +19,6 @@ import math
 import os
 import struct
 import tempfile
-import urllib.request
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -71,7 +70,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if found != expected:
         what = "truncated" if found < expected else "longer than its header says"
         raise IDXError(
-            f"read_idx: {path} is {what}: dimensions {dims} of {dtype.name} need {expected} bytes of data, found {found}"
+            f"read_idx: {path} is {what}: dimensions {dims} of {dtype.name} need {expected} bytes of data, "
+            f"found {found}"
         )
     arr = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
     return arr.astype(dtype.newbyteorder("="), copy=True)
@@ -168,7 +168,7 @@ def _load_idx_dataset(name: str, root: str | os.PathLike | None, classes: tuple[
     paths = {k: _find_file(base, name, stem) for k, stem in _FILES.items()}
     missing = [_FILES[k] for k, p in paths.items() if p is None]
     if missing:
-        how = "the root argument" if root is not None else (f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the default cache")
+        how = "the root argument" if root is not None else f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the default"
         raise FileNotFoundError(
             f"load {name}: missing {', '.join(m + '[.gz]' for m in missing)} in {base / name} or {base} (from {how}). "
             f"Pass root=, set {ENV_VAR}, or fetch the files with tinygrad_cnn.data.download({name!r}, root) / "
@@ -179,9 +179,13 @@ def _load_idx_dataset(name: str, root: str | os.PathLike | None, classes: tuple[
         imgs, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         ipath, lpath = paths[f"{split}_images"], paths[f"{split}_labels"]
         if imgs.ndim != 3 or imgs.dtype != np.uint8:
-            raise IDXError(f"load {name}: {ipath} holds {imgs.dtype} of shape {imgs.shape}, expected uint8 images (N, H, W)")
+            raise IDXError(
+                f"load {name}: {ipath} holds {imgs.dtype} of shape {imgs.shape}, expected uint8 images (N, H, W)"
+            )
         if labels.ndim != 1 or labels.dtype != np.uint8:
-            raise IDXError(f"load {name}: {lpath} holds {labels.dtype} of shape {labels.shape}, expected uint8 labels (N,)")
+            raise IDXError(
+                f"load {name}: {lpath} holds {labels.dtype} of shape {labels.shape}, expected uint8 labels (N,)"
+            )
         if len(imgs) != len(labels):
             raise IDXError(f"load {name}: {len(imgs)} images in {ipath} but {len(labels)} labels in {lpath}")
         if labels.size and labels.max() >= len(classes):
@@ -241,6 +245,8 @@ def download(name: str = "mnist", root: str | os.PathLike | None = None, urls: S
     Each file is checked against its published sha256 before it is moved into place (atomically); files
     already present with the right checksum are kept. Mirrors are tried in order. Returns the directory.
     """
+    import urllib.request
+
     if name not in SHA256:
         raise ValueError(f"download: unknown dataset {name!r}; choose from {sorted(SHA256)}")
     dest = resolve_root(root) / name
@@ -376,7 +382,8 @@ class DataLoader:
         if std <= 0:
             raise ValueError(f"DataLoader: std must be positive, got {std}")
         if not isinstance(shift, (int, np.integer)) or shift < 0 or 2 * shift >= min(images.shape[-2:]):
-            raise ValueError(f"DataLoader: shift must be an int in [0, {(min(images.shape[-2:]) - 1) // 2}], got {shift!r}")
+            most = (min(images.shape[-2:]) - 1) // 2
+            raise ValueError(f"DataLoader: shift must be an int in [0, {most}], got {shift!r}")
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
         self.mean, self.std, self.shift = float(mean), float(std), int(shift)

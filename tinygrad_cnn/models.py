@@ -244,8 +244,8 @@ def num_parameters(params: Mapping[str, Any]) -> int:
 
 
 # -------------------------------------------------------------------- summary
-def summary(model: nn.Module | str, input_shape: tuple[int, ...] = (1, 1, 28, 28), print_fn: Callable[[str], None] | None = print
-            ) -> list[dict[str, Any]]:
+def summary(model: nn.Module | str, input_shape: tuple[int, ...] = (1, 1, 28, 28),
+            print_fn: Callable[[str], None] | None = print) -> list[dict[str, Any]]:
     """Run one zero batch of ``input_shape`` through ``model`` (a Module or a zoo name) and tabulate, per
     layer, the output shape and parameter count, plus the total.
 
@@ -345,8 +345,8 @@ class Checkpoint:
     config: dict[str, Any] = field(default_factory=dict)
 
 
-def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, Any], config: Mapping[str, Any] | None = None
-                    ) -> Path:
+def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, Any],
+                    config: Mapping[str, Any] | None = None) -> Path:
     """Write an ``.npz`` checkpoint atomically (a temporary file renamed into place).
 
     It holds only numeric arrays and strings, no pickle: ``params/<name>`` per parameter, and the format tag,
@@ -389,7 +389,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         head = f.read(4)
     if head != b"PK\x03\x04":
         kind = "a pickle" if head[:1] == b"\x80" else f"not an .npz archive (it starts with 0x{head.hex() or 'empty'})"
-        raise CheckpointError(f"load_checkpoint: {path} is {kind}; only .npz checkpoints without pickled content are loaded")
+        raise CheckpointError(
+            f"load_checkpoint: {path} is {kind}; only .npz checkpoints without pickled content are loaded"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -424,7 +426,9 @@ def params_from_checkpoint(ckpt: Checkpoint) -> Params:
         )
     for k, t in ref.items():
         if ckpt.params[k].shape != t.shape:
-            raise CheckpointError(f"checkpoint parameter {k!r} has shape {ckpt.params[k].shape}, the model needs {t.shape}")
+            raise CheckpointError(
+                f"checkpoint parameter {k!r} has shape {ckpt.params[k].shape}, the model needs {t.shape}"
+            )
     return {k: Tensor(ckpt.params[k].copy(), requires_grad=True, name=k) for k in ref}
 
 

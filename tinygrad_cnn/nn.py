@@ -63,8 +63,8 @@ class Module:
         elif isinstance(value, Tensor) and value.requires_grad:
             if not value.is_leaf:
                 raise ValueError(
-                    f"{type(self).__name__}.{name}: a parameter must be a leaf tensor (created directly, not computed); "
-                    "use .detach() and requires_grad_()"
+                    f"{type(self).__name__}.{name}: a parameter must be a leaf tensor (created directly, not "
+                    "computed); use .detach() and requires_grad_()"
                 )
             self._parameters[name] = value
         object.__setattr__(self, name, value)
@@ -226,7 +226,9 @@ class Linear(Module):
                  rng: init.RngLike = None, dtype: np.typing.DTypeLike = np.float32) -> None:
         super().__init__()
         if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}")
+            raise ValueError(
+                f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}"
+            )
         self.in_features, self.out_features = int(in_features), int(out_features)
         w, b = init.default_weight_and_bias((out_features, in_features), bias, rng, dtype)
         self.weight = _param(w, "weight")
@@ -248,7 +250,9 @@ class _ConvNd(Module):
         super().__init__()
         cls = type(self).__name__
         if in_channels <= 0 or out_channels <= 0 or groups <= 0:
-            raise ValueError(f"{cls}: channels and groups must be positive, got {in_channels}, {out_channels}, {groups}")
+            raise ValueError(
+                f"{cls}: channels and groups must be positive, got {in_channels}, {out_channels}, {groups}"
+            )
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{cls}: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"

@@ -54,7 +54,9 @@ class Optimizer:
                     f"got {type(p).__name__}" + (f" of dtype {arr.dtype}" if isinstance(arr, np.ndarray) else "")
                 )
             if not arr.flags.writeable:
-                raise ValueError(f"{type(self).__name__}: parameter {path or '0'} is read-only; it cannot be updated in place")
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {path or '0'} is read-only; it cannot be updated in place"
+                )
         self.tree = params
         self.paths = [path for path, _ in leaves]
         self.params = [p for _, p in leaves]
@@ -70,11 +72,12 @@ class Optimizer:
                 p.grad = None
 
     def step(self, grads: Any = None) -> Any:
-        """Update every parameter in place; returns the parameter structure.
+        """Update every parameter in place.
 
         ``grads``: None to use each Tensor's ``.grad`` (parameters whose ``.grad`` is None are skipped, as
-        in PyTorch), or gradients with the parameters' structure (Tensors or arrays, e.g. from
-        ``tg.value_and_grad``).
+        in PyTorch; returns None), or gradients with the parameters' structure (Tensors or arrays, e.g.
+        from ``tg.value_and_grad``; returns the parameter structure, so ``params = opt.step(grads)`` reads
+        naturally).
         """
         name = type(self).__name__
         if grads is None:
@@ -99,10 +102,11 @@ class Optimizer:
                 )
             if garr.dtype != arr.dtype:
                 raise TypeError(
-                    f"{name}.step: gradient for parameter {self.paths[i] or i} is {garr.dtype}, the parameter {arr.dtype}"
+                    f"{name}.step: gradient for parameter {self.paths[i] or i} is {garr.dtype}, "
+                    f"the parameter {arr.dtype}"
                 )
             self._update(arr, garr, self.state[i])
-        return self.tree
+        return None if grads is None else self.tree
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -171,24 +175,28 @@ class Adam(Optimizer):
             else:
                 g = g + self.weight_decay * p
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
+            state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p), scratch=np.empty_like(p))
             if self.amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v, tmp = state["exp_avg"], state["exp_avg_sq"], state["scratch"]  # in place: no temporaries
         m *= b1
-        m += (1.0 - b1) * g
+        np.multiply(g, 1.0 - b1, out=tmp)
+        m += tmp
         v *= b2
-        v += (1.0 - b2) * (g * g)
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp
         if self.amsgrad:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        step_size = self.lr / (1.0 - b1**t)
-        denom = np.sqrt(v)
-        denom /= math.sqrt(1.0 - b2**t)
-        denom += self.eps
-        p -= step_size * (m / denom)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1.0 - b2**t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr / (1.0 - b1**t)
+        p -= tmp
 
 
 class AdamW(Adam):
@@ -243,7 +251,8 @@ class StepLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without restarts)."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:  # noqa: N803
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
+                 last_epoch: int = -1) -> None:
         if T_max <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
         self.T_max, self.eta_min = int(T_max), float(eta_min)

@@ -25,7 +25,9 @@ def _figure(width: float, height: float) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'tinygrad_cnn[plots]' (or pip install matplotlib)") from None
+        raise ImportError(
+            "plots need matplotlib: pip install 'tinygrad_cnn[plots]' (or pip install matplotlib)"
+        ) from None
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
@@ -46,16 +48,18 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
     """Training loss (and test loss) and test accuracy (and train accuracy) per epoch, side by side.
 
     ``history`` holds lists keyed 'train_loss', 'test_loss', 'train_acc', 'test_acc' (any may be missing);
-    with 'step_loss' the per-step training loss is drawn faintly behind the epoch means.
+    with 'step_loss' the per-step training loss (a running mean) is drawn faintly behind the epoch means.
     """
     fig = _figure(10, 3.6)
     ax1, ax2 = fig.subplots(1, 2)
     n = max((len(v) for k, v in history.items() if k != "step_loss"), default=0)
     epochs = np.arange(1, n + 1)
-    steps = history.get("step_loss")
-    if steps:
-        xs = np.linspace(0, n, len(steps) + 1)[1:]
-        ax1.plot(xs, steps, color="tab:blue", alpha=0.25, lw=0.8, label="train (per step)")
+    steps = np.asarray(history.get("step_loss") or [], dtype=np.float64)
+    if steps.size and n:
+        window = max(1, steps.size // (20 * n))  # ~20 points per epoch: a running mean, readable on a log axis
+        smooth = np.convolve(steps, np.ones(window) / window, mode="valid")
+        xs = np.arange(window, steps.size + 1) * (n / steps.size)
+        ax1.plot(xs, smooth, color="tab:blue", alpha=0.35, lw=0.8, label=f"train (mean of {window} steps)")
     for key, style, label in (("train_loss", "o-", "train"), ("test_loss", "s--", "test")):
         if history.get(key):
             ax1.plot(epochs[:len(history[key])], history[key], style, label=label)
@@ -69,6 +73,10 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | os.PathLike
             ax2.plot(epochs[:len(history[key])], 100 * np.asarray(history[key]), style, label=label)
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy (%)")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.legend()
     ax2.grid(alpha=0.3)
     if title:

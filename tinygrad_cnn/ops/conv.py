@@ -25,7 +25,10 @@ kept per thread and reused, so large temporaries are not returned to the OS and 
 from __future__ import annotations
 
 import functools
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -66,6 +69,32 @@ def clear_scratch() -> None:
     _local.bufs = {}
 
 
+# ---------------------------------------------------------------- copies on two threads
+# BLAS runs the GEMMs on every core; the copies around them (im2col, col2im, layout changes) are numpy loops
+# on one thread. Large ones are split in two halves, one of them run on a helper thread (numpy releases the
+# GIL while it copies). COPY_THREADS = 1 turns this off.
+COPY_THREADS = min(2, os.cpu_count() or 1)
+_PARALLEL_MIN = 1 << 17  # elements: below this, handing work to a thread costs more than it saves
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _split(n: int, size: int, work: Callable[[int, int], None]) -> None:
+    """Run ``work(lo, hi)`` over the index range [0, n) of independent slices, in two halves on two threads
+    when ``size`` (elements moved) is large enough."""
+    global _pool
+    if COPY_THREADS < 2 or n < 2 or size < _PARALLEL_MIN:
+        work(0, n)
+        return
+    if _pool is None or _pool[0] != os.getpid():  # a forked child does not inherit the helper thread
+        _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="tinygrad_cnn-copy"))
+    mid = n // 2
+    future = _pool[1].submit(work, mid, n)
+    try:
+        work(0, mid)
+    finally:
+        future.result()
+
+
 # ---------------------------------------------------------------- geometry
 def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> int:
     """Output length of a convolution: floor((n + p0 + p1 - d(k-1) - 1) / s) + 1."""
@@ -76,6 +105,7 @@ class _Axis(NamedTuple):
     """How one spatial axis maps onto phase images (see the module docstring)."""
 
     n: int  # input length
+    pad0: int  # padding before the input
     out: int  # output length
     nph: int  # phase image length (out + largest shift)
     wr: int  # width of a computed output row: nph ("wide", contiguous im2col rows) or out (no extra columns)
@@ -102,7 +132,7 @@ def _axis(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> _Axis:
         copy.append((lo, cnt, lo * s + a - pad[0]))
         covered += cnt
     wr = out if nph - out > _WIDE_WASTE * out else nph
-    return _Axis(n, out, nph, wr, phases, tuple(phases.index(r % s) for r in offs), shift, tuple(copy),
+    return _Axis(n, pad[0], out, nph, wr, phases, tuple(phases.index(r % s) for r in offs), shift, tuple(copy),
                  covered == n)
 
 
@@ -117,66 +147,137 @@ def _to_phases(x: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> np.ndar
     flat = _scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), x.dtype)
     ph = _phase_view(flat, shape)
     flat[ph.size:] = 0
-    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
-        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
-            img = ph[:, :, ia, ib]
-            if not (ycnt and xcnt):  # no input lands in this phase image
-                img[...] = 0
-                continue
-            img[:, :, ylo:ylo + ycnt, xlo:xlo + xcnt] = \
-                x[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw]
-            img[:, :, :ylo] = 0  # the padding around the copied block
-            img[:, :, ylo + ycnt:] = 0
-            img[:, :, ylo:ylo + ycnt, :xlo] = 0
-            img[:, :, ylo:ylo + ycnt, xlo + xcnt:] = 0
+    if _regular(ah, aw, sh, sw):  # pad once, then one transposing copy splits all the phases
+        xp = _scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), x.dtype)
+
+        def regular(lo: int, hi: int) -> None:
+            _pad_ext(x[lo:hi], xp[lo:hi], ah, aw, sh, sw)
+            np.copyto(ph[lo:hi], xp[lo:hi].reshape(hi - lo, c, ah.nph, sh, aw.nph, sw).transpose(0, 1, 3, 5, 2, 4))
+
+        _split(nb, 2 * ph.size, regular)
+        return flat
+
+    def per_phase(lo: int, hi: int) -> None:
+        for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+            for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+                img = ph[lo:hi, :, ia, ib]
+                if not (ycnt and xcnt):  # no input lands in this phase image
+                    img[...] = 0
+                    continue
+                img[:, :, ylo:ylo + ycnt, xlo:xlo + xcnt] = \
+                    x[lo:hi, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw]
+                img[:, :, :ylo] = 0  # the padding around the copied block
+                img[:, :, ylo + ycnt:] = 0
+                img[:, :, ylo:ylo + ycnt, :xlo] = 0
+                img[:, :, ylo:ylo + ycnt, xlo + xcnt:] = 0
+
+    _split(nb, ph.size, per_phase)
     return flat
+
+
+def _regular(ah: _Axis, aw: _Axis, sh: int, sw: int) -> bool:
+    """Every phase is used and there is more than one: the phase images are a plain reshuffle of x_pad."""
+    return sh * sw > 1 and len(ah.phases) == sh and len(aw.phases) == sw
+
+
+def _ext_window(ah: _Axis, aw: _Axis, sh: int, sw: int) -> tuple[int, int, int, int]:
+    """Where x sits in the padded input cut (or zero-extended) to (s*Hph, s*Wph): first row, rows, first col, cols."""
+    pt, pl = ah.pad0, aw.pad0
+    return pt, max(0, min(ah.n, sh * ah.nph - pt)), pl, max(0, min(aw.n, sw * aw.nph - pl))
+
+
+def _pad_ext(x: np.ndarray, xp: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> None:
+    """xp = x_pad restricted / zero-extended to exactly (s*Hph, s*Wph) rows and columns."""
+    y0, hh, x0, ww = _ext_window(ah, aw, sh, sw)
+    xp[:, :, y0:y0 + hh, x0:x0 + ww] = x[:, :, :hh, :ww]
+    xp[:, :, :y0] = 0
+    xp[:, :, y0 + hh:] = 0
+    xp[:, :, y0:y0 + hh, :x0] = 0
+    xp[:, :, y0:y0 + hh, x0 + ww:] = 0
 
 
 def _from_phases(flat: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> None:
     """The adjoint of ``_to_phases`` restricted to x: copy the phase images back into dx (N, C, H, W)."""
     nb, c = dx.shape[:2]
     ph = _phase_view(flat, (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph))
-    if not (ah.covers and aw.covers):
-        dx.fill(0)
-    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
-        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
-            if ycnt and xcnt:
-                dx[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw] = \
-                    ph[:, :, ia, ib, ylo:ylo + ycnt, xlo:xlo + xcnt]
+    if _regular(ah, aw, sh, sw):
+        # interleave the rows (copies along contiguous rows), then the columns (one long strided run per
+        # column phase): a single transposing copy would run its inner loop over only sw elements
+        rows = _scratch("rows", (sw, nb, c, ah.nph, sh, aw.nph), dx.dtype)
+        xp = _scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), dx.dtype)
+        y0, hh, x0, ww = _ext_window(ah, aw, sh, sw)
+
+        def regular(lo: int, hi: int) -> None:
+            flat_xp = xp[lo:hi].reshape(-1)
+            for b in range(sw):
+                np.copyto(rows[b, lo:hi], ph[lo:hi, :, :, b].transpose(0, 1, 3, 2, 4))
+                np.copyto(flat_xp[b::sw], rows[b, lo:hi].reshape(-1))
+            if not (ah.covers and aw.covers):
+                dx[lo:hi].fill(0)
+            dx[lo:hi, :, :hh, :ww] = xp[lo:hi, :, y0:y0 + hh, x0:x0 + ww]
+
+        _split(nb, 3 * ph.size, regular)
+        return
+
+    def per_phase(lo: int, hi: int) -> None:
+        if not (ah.covers and aw.covers):
+            dx[lo:hi].fill(0)
+        for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+            for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+                if ycnt and xcnt:
+                    dx[lo:hi, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw] = \
+                        ph[lo:hi, :, ia, ib, ylo:ylo + ycnt, xlo:xlo + xcnt]
+
+    _split(nb, ph.size, per_phase)
 
 
-def _offset_views(flat: np.ndarray, nb: int, c: int, ah: _Axis, aw: _Axis, kh: int, kw: int) -> Any:
-    """Yield (i, j, view (C, nb, H_out, wr)) of the phase buffer for each kernel offset, or one
-    (C, kH, kW, nb, H_out, wr) view when every offset is a shift of the same phase image. With wr = Wph the
-    last two axes are one contiguous run."""
+def _rows(ah: _Axis, aw: _Axis) -> tuple[int, ...]:
+    """The trailing shape of one image's output rows: one contiguous run when rows are wide (numpy copies a
+    single long run faster than the same run split into two axes), else (H_out, W_out)."""
+    return (ah.out * aw.wr,) if aw.wr == aw.nph else (ah.out, aw.wr)
+
+
+def _offset_views(flat: np.ndarray, nb: int, c: int, ah: _Axis, aw: _Axis, kh: int, kw: int,
+                  run: int | None = None) -> Any:
+    """Yield (i, j, view (C, nb, *rows)) of the phase buffer for each kernel offset, or one
+    (C, kH, kW, nb, *rows) view when every offset is a shift of the same phase image. ``run`` shortens wide
+    rows' runs (to stop them at the last valid column)."""
     it = flat.itemsize
     img = ah.nph * aw.nph
     pa, pb = len(ah.phases), len(aw.phases)
     s_c, s_n, s_r = pa * pb * img * it, c * pa * pb * img * it, aw.nph * it
+    rows = _rows(ah, aw)
+    if run is not None and len(rows) == 1:
+        rows = (run,)
+    s_rows = (it,) if len(rows) == 1 else (s_r, it)
     if pa == pb == 1 and kh * kw > 1:
         di = (ah.shift[1] - ah.shift[0]) if kh > 1 else 0
         dj = (aw.shift[1] - aw.shift[0]) if kw > 1 else 0
-        return as_strided(flat, shape=(c, kh, kw, nb, ah.out, aw.wr),
-                          strides=(s_c, di * s_r, dj * it, s_n, s_r, it))
+        return as_strided(flat, shape=(c, kh, kw, nb) + rows, strides=(s_c, di * s_r, dj * it, s_n) + s_rows)
     views = []
     for i in range(kh):
         for j in range(kw):
             off = (ah.phase_of[i] * pb + aw.phase_of[j]) * img + ah.shift[i] * aw.nph + aw.shift[j]
-            views.append((i, j, as_strided(flat[off:], shape=(c, nb, ah.out, aw.wr), strides=(s_c, s_n, s_r, it))))
+            views.append((i, j, as_strided(flat[off:], shape=(c, nb) + rows, strides=(s_c, s_n) + s_rows)))
     return views
 
 
 def _im2col(x: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
-    """cols (C, kH, kW, nb, H_out, wr) with cols[c, i, j, n, p, q] = x_pad[n, c, p*s + i*d, q*s + j*d]."""
+    """cols (C, kH, kW, nb, *rows) with cols[c, i, j, n, p, q] = x_pad[n, c, p*s + i*d, q*s + j*d] (p and q
+    merged into one axis of H_out*Wph when rows are wide)."""
     nb, c = x.shape[:2]
     flat = _to_phases(x, ah, aw, sh, sw)
-    cols = _scratch("cols", (c, kh, kw, nb, ah.out, aw.wr), x.dtype)
+    cols = _scratch("cols", (c, kh, kw, nb) + _rows(ah, aw), x.dtype)
     views = _offset_views(flat, nb, c, ah, aw, kh, kw)
-    if isinstance(views, np.ndarray):
-        np.copyto(cols, views)
-    else:
-        for i, j, v in views:
-            np.copyto(cols[:, i, j], v)
+
+    def work(lo: int, hi: int) -> None:
+        if isinstance(views, np.ndarray):
+            np.copyto(cols[lo:hi], views[lo:hi])
+        else:
+            for i, j, v in views:
+                np.copyto(cols[lo:hi, i, j], v[lo:hi])
+
+    _split(c, cols.size, work)
     return cols
 
 
@@ -185,12 +286,20 @@ def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw
     nb, c = dx.shape[:2]
     shape = (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph)
     flat = _scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), dx.dtype)
-    flat.fill(0)
-    views = _offset_views(flat, nb, c, ah, aw, kh, kw)
+    # a wide run stops at its last valid column: the rest is zero, and would spill into the next image
+    run = (ah.out - 1) * aw.nph + aw.out
+    views = _offset_views(flat, nb, c, ah, aw, kh, kw, run=run)
     if isinstance(views, np.ndarray):  # one phase image: the offsets overlap, so add them one by one
         views = [(i, j, views[:, i, j]) for i in range(kh) for j in range(kw)]
-    for i, j, v in views:
-        np.add(v, dcols[:, i, j], out=v)
+    wide = dcols.ndim == 5
+
+    def work(lo: int, hi: int) -> None:
+        for i, j, v in views:
+            src = dcols[lo:hi, i, j, :, :run] if wide else dcols[lo:hi, i, j]
+            np.add(v[lo:hi], src, out=v[lo:hi])
+
+    flat.fill(0)
+    _split(c, dcols.size, work)
     _from_phases(flat, dx, ah, aw, sh, sw)
 
 
@@ -203,19 +312,29 @@ def _wide_grad(gy: np.ndarray, aw: _Axis) -> np.ndarray:
     """gy (nb, O, H_out, W_out) -> scratch (O, nb, H_out, wr), zero in the extra columns."""
     nb, o, ho, wo = gy.shape
     gw = _scratch("aux", (o, nb, ho, aw.wr), gy.dtype)
-    if aw.wr > wo:
-        gw[..., wo:] = 0
-    np.copyto(gw[..., :wo], gy.transpose(1, 0, 2, 3))
+
+    def work(lo: int, hi: int) -> None:
+        if aw.wr > wo:
+            gw[lo:hi, ..., wo:] = 0
+        np.copyto(gw[lo:hi, ..., :wo], gy[:, lo:hi].transpose(1, 0, 2, 3))
+
+    _split(o, gw.size, work)
     return gw
 
 
 # ---------------------------------------------------------------- the three kernels (numpy)
+def _pointwise(kh: int, kw: int, stride: Pair, padding: Pads) -> bool:
+    return kh == kw == 1 and stride == (1, 1) and padding == ((0, 0), (0, 0))
+
+
 def _conv2d_forward(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
                     groups: int) -> np.ndarray:
     """y[n, o, p, q] = sum_{c, i, j} x_pad[n, g(o)*C/G + c, p*s + i*d, q*s + j*d] * w[o, c, i, j]."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     (sh, sw), (dh, dw), g = stride, dilation, groups
+    if _pointwise(kh, kw, stride, padding):  # a 1x1 conv is a matmul over channels: no im2col, no transposes
+        return np.matmul(w.reshape(g, o // g, cg), x.reshape(n, g, cg, h * wd)).reshape(n, o, h, wd)
     ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
     out = np.empty((n, o, ah.out, aw.out), dtype=x.dtype)
     wm = w.reshape(g, o // g, cg * kh * kw)
@@ -224,7 +343,8 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads
         cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw).reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
         r = _scratch("aux", (g, o // g, nb * ah.out * aw.wr), x.dtype)
         np.matmul(wm, cols, out=r)
-        np.copyto(out[n0:n1], r.reshape(o, nb, ah.out, aw.wr)[..., :aw.out].transpose(1, 0, 2, 3))
+        rows = r.reshape(o, nb, ah.out, aw.wr)[..., :aw.out]
+        _split(o, rows.size, lambda lo, hi: np.copyto(out[n0:n1, lo:hi], rows[lo:hi].transpose(1, 0, 2, 3)))
     return out
 
 
@@ -235,6 +355,9 @@ def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, pa
     _, cg, kh, kw = w.shape
     (sh, sw), (dh, dw), g = stride, dilation, groups
     h, wd = input_size
+    if _pointwise(kh, kw, stride, padding):
+        wt = np.ascontiguousarray(w.reshape(g, o // g, cg).transpose(0, 2, 1))
+        return np.matmul(wt, gy.reshape(n, g, o // g, h * wd)).reshape(n, cg * g, h, wd)
     ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
     dx = np.empty((n, cg * g, h, wd), dtype=gy.dtype)
     wt = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
@@ -243,7 +366,7 @@ def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, pa
         gw = _wide_grad(gy[n0:n1], aw).reshape(g, o // g, nb * ah.out * aw.wr)
         dcols = _scratch("cols", (g, cg * kh * kw, nb * ah.out * aw.wr), gy.dtype)
         np.matmul(wt, gw, out=dcols)
-        _col2im(dcols.reshape(cg * g, kh, kw, nb, ah.out, aw.wr), dx[n0:n1], ah, aw, kh, kw, sh, sw)
+        _col2im(dcols.reshape((cg * g, kh, kw, nb) + _rows(ah, aw)), dx[n0:n1], ah, aw, kh, kw, sh, sw)
     return dx
 
 
@@ -260,12 +383,17 @@ def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: 
         nb = n1 - n0
         cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw)
         if zero_extra:
-            cols[..., aw.out:] = 0
+            cols.reshape(c, kh, kw, nb, ah.out, aw.wr)[..., aw.out:] = 0
         cols = cols.reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
         gt = _scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
-        if aw.wr > aw.out:
-            gt[:, :, :, aw.out:] = 0
-        np.copyto(gt[:, :, :, :aw.out], gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2))
+        src = gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2)
+
+        def transpose(lo: int, hi: int) -> None:
+            if aw.wr > aw.out:
+                gt[:, lo:hi, :, aw.out:] = 0
+            np.copyto(gt[:, lo:hi, :, :aw.out], src[:, lo:hi])
+
+        _split(nb, gt.size, transpose)
         gt = gt.reshape(g, nb * ah.out * aw.wr, og)
         if n0 == 0:
             np.matmul(cols, gt, out=dwt)

@@ -42,6 +42,7 @@ Pads = tuple[tuple[int, int], tuple[int, int]]
 Padding = int | tuple[int, int] | str
 
 _CHUNK_BYTES = 128 * 2**20  # largest im2col buffer; bigger batches are processed in chunks
+_CACHE_BYTES = 4 * 2**20  # im2col buffer size that stays in cache between the copy and the GEMM
 _WIDE_WASTE = 1.0  # compute rows wide (contiguous im2col) unless that adds more than this fraction of columns
 
 
@@ -304,7 +305,11 @@ def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw
 
 
 def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
-    step = max(1, min(n, _CHUNK_BYTES // max(per_image, 1)))
+    """Batch ranges to process one at a time: columns of about _CACHE_BYTES stay in cache between im2col and
+    the GEMM (and between the GEMM and col2im); images whose columns are larger anyway go in chunks of up to
+    _CHUNK_BYTES."""
+    limit = _CACHE_BYTES if per_image <= _CACHE_BYTES else _CHUNK_BYTES
+    step = max(1, min(n, limit // max(per_image, 1)))
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 

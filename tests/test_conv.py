@@ -47,7 +47,7 @@ def naive_conv2d(x, w, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1), gr
 
 
 def naive_conv_transpose2d(gy, w, size, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
-    """Each input entry scatters the kernel: z_pad[n, g*C/G + c, p*s + i*d, q*s + j*d] += gy[n, o, p, q] * w[o, c, i, j]."""
+    """Each gy entry scatters the kernel: z_pad[n, g*C/G + c, p*s + i*d, q*s + j*d] += gy[n, o, p, q] w[o, c, i, j]."""
     n, o, ho, wo = gy.shape
     _, cg, kh, kw = w.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -61,7 +61,8 @@ def naive_conv_transpose2d(gy, w, size, stride=(1, 1), pads=((0, 0), (0, 0)), di
                     for ci in range(cg):
                         for i in range(kh):
                             for j in range(kw):
-                                zp[b, g * cg + ci, p * sh + i * dh, q * sw + j * dw] += gy[b, oc, p, q] * w[oc, ci, i, j]
+                                zp[b, g * cg + ci, p * sh + i * dh, q * sw + j * dw] += \
+                                    gy[b, oc, p, q] * w[oc, ci, i, j]
     return zp[:, :, pads[0][0]:pads[0][0] + size[0], pads[1][0]:pads[1][0] + size[1]]
 
 
@@ -367,7 +368,7 @@ def test_small_cnn_hessian_vector_product_matches_torch(torch):
 
 
 def test_third_order_gradient_through_conv():
-    """The three conv ops are each other's VJPs, so any order works: d3/dw3 of sum(conv(x, w)^3) vs finite differences."""
+    """The conv ops are each other's VJPs, so any order works: d3/dw3 of sum(conv(x, w)^3) vs finite differences."""
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((1, 2, 4, 4)))
     w0 = rng.standard_normal((2, 2, 2, 2))
@@ -450,6 +451,7 @@ def test_registered_ops_check_their_inputs():
                                                              input_size=(4, 4)), "conv_transpose2d", "(1, 3, 3, 3)",
             "gives (2, 2)")
     _raises(ValueError, lambda: REGISTRY["conv2d_weight_grad"](x, Tensor(np.zeros((1, 3, 3, 3))), **attrs,
-                                                               kernel_size=(3, 3)), "conv2d_weight_grad", "(1, 3, 3, 3)")
+                                                               kernel_size=(3, 3)),
+            "conv2d_weight_grad", "(1, 3, 3, 3)")
     _raises(TypeError, lambda: REGISTRY["conv2d"](x, Tensor(np.zeros((3, 2, 3, 3), np.float32)), **attrs), "conv2d",
             "float64", "float32")

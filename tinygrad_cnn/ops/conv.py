@@ -25,10 +25,7 @@ kept per thread and reused, so large temporaries are not returned to the OS and 
 from __future__ import annotations
 
 import functools
-import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,7 +39,6 @@ Pads = tuple[tuple[int, int], tuple[int, int]]
 Padding = int | tuple[int, int] | str
 
 _CHUNK_BYTES = 128 * 2**20  # largest im2col buffer; bigger batches are processed in chunks
-_CACHE_BYTES = 4 * 2**20  # im2col buffer size that stays in cache between the copy and the GEMM
 _WIDE_WASTE = 1.0  # compute rows wide (contiguous im2col) unless that adds more than this fraction of columns
 
 
@@ -68,32 +64,6 @@ def _scratch(tag: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 def clear_scratch() -> None:
     """Release the convolution kernels' cached scratch buffers (of the calling thread)."""
     _local.bufs = {}
-
-
-# ---------------------------------------------------------------- copies on two threads
-# BLAS runs the GEMMs on every core; the copies around them (im2col, col2im, layout changes) are numpy loops
-# on one thread. Large ones are split in two halves, one of them run on a helper thread (numpy releases the
-# GIL while it copies). COPY_THREADS = 1 turns this off.
-COPY_THREADS = min(2, os.cpu_count() or 1)
-_PARALLEL_MIN = 1 << 17  # elements: below this, handing work to a thread costs more than it saves
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _split(n: int, size: int, work: Callable[[int, int], None]) -> None:
-    """Run ``work(lo, hi)`` over the index range [0, n) of independent slices, in two halves on two threads
-    when ``size`` (elements moved) is large enough."""
-    global _pool
-    if COPY_THREADS < 2 or n < 2 or size < _PARALLEL_MIN:
-        work(0, n)
-        return
-    if _pool is None or _pool[0] != os.getpid():  # a forked child does not inherit the helper thread
-        _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="tinygrad_cnn-copy"))
-    mid = n // 2
-    future = _pool[1].submit(work, mid, n)
-    try:
-        work(0, mid)
-    finally:
-        future.result()
 
 
 # ---------------------------------------------------------------- geometry
@@ -150,29 +120,21 @@ def _to_phases(x: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> np.ndar
     flat[ph.size:] = 0
     if _regular(ah, aw, sh, sw):  # pad once, then one transposing copy splits all the phases
         xp = _scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), x.dtype)
-
-        def regular(lo: int, hi: int) -> None:
-            _pad_ext(x[lo:hi], xp[lo:hi], ah, aw, sh, sw)
-            np.copyto(ph[lo:hi], xp[lo:hi].reshape(hi - lo, c, ah.nph, sh, aw.nph, sw).transpose(0, 1, 3, 5, 2, 4))
-
-        _split(nb, 2 * ph.size, regular)
+        _pad_ext(x, xp, ah, aw, sh, sw)
+        np.copyto(ph, xp.reshape(nb, c, ah.nph, sh, aw.nph, sw).transpose(0, 1, 3, 5, 2, 4))
         return flat
-
-    def per_phase(lo: int, hi: int) -> None:
-        for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
-            for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
-                img = ph[lo:hi, :, ia, ib]
-                if not (ycnt and xcnt):  # no input lands in this phase image
-                    img[...] = 0
-                    continue
-                img[:, :, ylo:ylo + ycnt, xlo:xlo + xcnt] = \
-                    x[lo:hi, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw]
-                img[:, :, :ylo] = 0  # the padding around the copied block
-                img[:, :, ylo + ycnt:] = 0
-                img[:, :, ylo:ylo + ycnt, :xlo] = 0
-                img[:, :, ylo:ylo + ycnt, xlo + xcnt:] = 0
-
-    _split(nb, ph.size, per_phase)
+    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+            img = ph[:, :, ia, ib]
+            if not (ycnt and xcnt):  # no input lands in this phase image
+                img[...] = 0
+                continue
+            img[:, :, ylo:ylo + ycnt, xlo:xlo + xcnt] = \
+                x[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw]
+            img[:, :, :ylo] = 0  # the padding around the copied block
+            img[:, :, ylo + ycnt:] = 0
+            img[:, :, ylo:ylo + ycnt, :xlo] = 0
+            img[:, :, ylo:ylo + ycnt, xlo + xcnt:] = 0
     return flat
 
 
@@ -201,35 +163,25 @@ def _from_phases(flat: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, sh: int
     """The adjoint of ``_to_phases`` restricted to x: copy the phase images back into dx (N, C, H, W)."""
     nb, c = dx.shape[:2]
     ph = _phase_view(flat, (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph))
+    if not (ah.covers and aw.covers):
+        dx.fill(0)
     if _regular(ah, aw, sh, sw):
         # interleave the rows (copies along contiguous rows), then the columns (one long strided run per
         # column phase): a single transposing copy would run its inner loop over only sw elements
         rows = _scratch("rows", (sw, nb, c, ah.nph, sh, aw.nph), dx.dtype)
         xp = _scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), dx.dtype)
+        flat_xp = xp.reshape(-1)
+        for b in range(sw):
+            np.copyto(rows[b], ph[:, :, :, b].transpose(0, 1, 3, 2, 4))
+            np.copyto(flat_xp[b::sw], rows[b].reshape(-1))
         y0, hh, x0, ww = _ext_window(ah, aw, sh, sw)
-
-        def regular(lo: int, hi: int) -> None:
-            flat_xp = xp[lo:hi].reshape(-1)
-            for b in range(sw):
-                np.copyto(rows[b, lo:hi], ph[lo:hi, :, :, b].transpose(0, 1, 3, 2, 4))
-                np.copyto(flat_xp[b::sw], rows[b, lo:hi].reshape(-1))
-            if not (ah.covers and aw.covers):
-                dx[lo:hi].fill(0)
-            dx[lo:hi, :, :hh, :ww] = xp[lo:hi, :, y0:y0 + hh, x0:x0 + ww]
-
-        _split(nb, 3 * ph.size, regular)
+        dx[:, :, :hh, :ww] = xp[:, :, y0:y0 + hh, x0:x0 + ww]
         return
-
-    def per_phase(lo: int, hi: int) -> None:
-        if not (ah.covers and aw.covers):
-            dx[lo:hi].fill(0)
-        for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
-            for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
-                if ycnt and xcnt:
-                    dx[lo:hi, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw] = \
-                        ph[lo:hi, :, ia, ib, ylo:ylo + ycnt, xlo:xlo + xcnt]
-
-    _split(nb, ph.size, per_phase)
+    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+            if ycnt and xcnt:
+                dx[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw] = \
+                    ph[:, :, ia, ib, ylo:ylo + ycnt, xlo:xlo + xcnt]
 
 
 def _rows(ah: _Axis, aw: _Axis) -> tuple[int, ...]:
@@ -270,15 +222,11 @@ def _im2col(x: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: 
     flat = _to_phases(x, ah, aw, sh, sw)
     cols = _scratch("cols", (c, kh, kw, nb) + _rows(ah, aw), x.dtype)
     views = _offset_views(flat, nb, c, ah, aw, kh, kw)
-
-    def work(lo: int, hi: int) -> None:
-        if isinstance(views, np.ndarray):
-            np.copyto(cols[lo:hi], views[lo:hi])
-        else:
-            for i, j, v in views:
-                np.copyto(cols[lo:hi, i, j], v[lo:hi])
-
-    _split(c, cols.size, work)
+    if isinstance(views, np.ndarray):
+        np.copyto(cols, views)
+    else:
+        for i, j, v in views:
+            np.copyto(cols[:, i, j], v)
     return cols
 
 
@@ -293,23 +241,14 @@ def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw
     if isinstance(views, np.ndarray):  # one phase image: the offsets overlap, so add them one by one
         views = [(i, j, views[:, i, j]) for i in range(kh) for j in range(kw)]
     wide = dcols.ndim == 5
-
-    def work(lo: int, hi: int) -> None:
-        for i, j, v in views:
-            src = dcols[lo:hi, i, j, :, :run] if wide else dcols[lo:hi, i, j]
-            np.add(v[lo:hi], src, out=v[lo:hi])
-
     flat.fill(0)
-    _split(c, dcols.size, work)
+    for i, j, v in views:
+        np.add(v, dcols[:, i, j, :, :run] if wide else dcols[:, i, j], out=v)
     _from_phases(flat, dx, ah, aw, sh, sw)
 
 
 def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
-    """Batch ranges to process one at a time: columns of about _CACHE_BYTES stay in cache between im2col and
-    the GEMM (and between the GEMM and col2im); images whose columns are larger anyway go in chunks of up to
-    _CHUNK_BYTES."""
-    limit = _CACHE_BYTES if per_image <= _CACHE_BYTES else _CHUNK_BYTES
-    step = max(1, min(n, limit // max(per_image, 1)))
+    step = max(1, min(n, _CHUNK_BYTES // max(per_image, 1)))
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 
@@ -317,13 +256,9 @@ def _wide_grad(gy: np.ndarray, aw: _Axis) -> np.ndarray:
     """gy (nb, O, H_out, W_out) -> scratch (O, nb, H_out, wr), zero in the extra columns."""
     nb, o, ho, wo = gy.shape
     gw = _scratch("aux", (o, nb, ho, aw.wr), gy.dtype)
-
-    def work(lo: int, hi: int) -> None:
-        if aw.wr > wo:
-            gw[lo:hi, ..., wo:] = 0
-        np.copyto(gw[lo:hi, ..., :wo], gy[:, lo:hi].transpose(1, 0, 2, 3))
-
-    _split(o, gw.size, work)
+    if aw.wr > wo:
+        gw[..., wo:] = 0
+    np.copyto(gw[..., :wo], gy.transpose(1, 0, 2, 3))
     return gw
 
 
@@ -348,14 +283,13 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads
         cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw).reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
         r = _scratch("aux", (g, o // g, nb * ah.out * aw.wr), x.dtype)
         np.matmul(wm, cols, out=r)
-        rows = r.reshape(o, nb, ah.out, aw.wr)[..., :aw.out]
-        _split(o, rows.size, lambda lo, hi: np.copyto(out[n0:n1, lo:hi], rows[lo:hi].transpose(1, 0, 2, 3)))
+        np.copyto(out[n0:n1], r.reshape(o, nb, ah.out, aw.wr)[..., :aw.out].transpose(1, 0, 2, 3))
     return out
 
 
 def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
                               groups: int, input_size: Pair) -> np.ndarray:
-    """dx[n, c, y, x] = sum over (p, q, i, j) with p*s + i*d = y + p0, q*s + j*d = x + p0' of g[n, o, p, q] w[o, c, i, j]."""
+    """dx_pad[n, g(o)*C/G + c, p*s + i*d, q*s + j*d] += g[n, o, p, q] * w[o, c, i, j]; dx = dx_pad cropped."""
     n, o = gy.shape[:2]
     _, cg, kh, kw = w.shape
     (sh, sw), (dh, dw), g = stride, dilation, groups
@@ -391,14 +325,9 @@ def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: 
             cols.reshape(c, kh, kw, nb, ah.out, aw.wr)[..., aw.out:] = 0
         cols = cols.reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
         gt = _scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
-        src = gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2)
-
-        def transpose(lo: int, hi: int) -> None:
-            if aw.wr > aw.out:
-                gt[:, lo:hi, :, aw.out:] = 0
-            np.copyto(gt[:, lo:hi, :, :aw.out], src[:, lo:hi])
-
-        _split(nb, gt.size, transpose)
+        if aw.wr > aw.out:
+            gt[:, :, :, aw.out:] = 0
+        np.copyto(gt[:, :, :, :aw.out], gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2))
         gt = gt.reshape(g, nb * ah.out * aw.wr, og)
         if n0 == 0:
             np.matmul(cols, gt, out=dwt)

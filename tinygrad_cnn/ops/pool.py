@@ -148,7 +148,7 @@ def _max_pool2d_forward(x: np.ndarray, *, kernel_size: Pair, stride: Pair, paddi
 
 def _max_pool2d_scatter_forward(g: np.ndarray, idx: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair,
                                 input_size: Pair) -> np.ndarray:
-    """dx[n, c, p*s + i, q*s + j] += g[n, c, p, q] where (i, j) is the window's stored offset (cropped by the padding)."""
+    """dx_pad[n, c, p*s + i, q*s + j] += g[n, c, p, q] at each window's stored offset (i, j); dx = dx_pad cropped."""
     n, c = g.shape[:2]
     dxp = np.zeros((n, c, input_size[0] + 2 * padding[0], input_size[1] + 2 * padding[1]), dtype=g.dtype)
     disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
@@ -376,7 +376,8 @@ def global_avg_pool2d(x: Tensor, keepdims: bool = False) -> Tensor:
     """Mean over the spatial axes of (N, C, H, W): (N, C), or (N, C, 1, 1) with ``keepdims``
     (= PyTorch's ``adaptive_avg_pool2d(x, 1)``). A composite: sum / (H W)."""
     if not isinstance(x, Tensor) or x.ndim != 4:
-        raise ValueError(f"global_avg_pool2d: input must be a 4-D Tensor (N, C, H, W), got shape {getattr(x, 'shape', x)}")
+        raise ValueError(f"global_avg_pool2d: input must be a 4-D Tensor (N, C, H, W), "
+                         f"got shape {getattr(x, 'shape', x)}")
     return x.sum((2, 3), keepdims) / float(x.shape[2] * x.shape[3])
 
 

@@ -239,8 +239,8 @@ def test_batch_chunking_gives_the_same_results(monkeypatch):
 
 def test_threads_do_not_share_scratch_buffers():
     rng = np.random.default_rng(0)
-    xs = [rng.standard_normal((4, 8, 20, 20)).astype(np.float32) for _ in range(2)]
-    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    xs = [rng.standard_normal((8, 16, 24, 24)).astype(np.float32) for _ in range(2)]
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
     expected = [F.conv2d(Tensor(x), Tensor(w), padding=1).data for x in xs]
     failures = []
 

@@ -17,9 +17,9 @@ phase image. Each output row is then computed ``Wph >= W_out`` columns wide, so 
 are long contiguous copies, and a conv is ONE GEMM ``W (G, O/G, C/G*kH*kW) @ cols (G, C/G*kH*kW, N*H_out*Wph)``.
 The ``Wph - W_out`` extra columns per row are computed and dropped (and multiplied by zero gradients in
 the backward passes); when they would more than double the work, rows are computed ``W_out`` wide instead
-(shorter copies, no extra columns). Scratch buffers (phase images, columns, one auxiliary GEMM operand) are
-kept per thread and reused, so large temporaries are not returned to the OS and re-faulted on every call;
-``clear_scratch()`` releases them.
+(shorter copies, no extra columns). Scratch buffers (padded input, phase images, columns, one auxiliary GEMM
+operand) are kept per thread and reused, so large temporaries are not returned to the OS and re-faulted on
+every call; ``clear_scratch()`` releases them. The pooling kernels use the same buffers.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _WIDE_WASTE = 1.0  # compute rows wide (contiguous im2col) unless that adds more
 _local = threading.local()
 
 
-def _scratch(tag: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def scratch(tag: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """A reusable uninitialised buffer of ``shape`` (one per tag and dtype, grown as needed, per thread)."""
     bufs = getattr(_local, "bufs", None)
     if bufs is None:
@@ -62,7 +62,7 @@ def _scratch(tag: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 def clear_scratch() -> None:
-    """Release the convolution kernels' cached scratch buffers (of the calling thread)."""
+    """Release the cached scratch buffers (of the calling thread)."""
     _local.bufs = {}
 
 
@@ -115,11 +115,11 @@ def _to_phases(x: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> np.ndar
     """x (N, C, H, W) -> flat scratch holding ph[N, C, Pa, Pb, Hph, Wph] (zero where x_pad is padding)."""
     nb, c = x.shape[:2]
     shape = (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph)
-    flat = _scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), x.dtype)
+    flat = scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), x.dtype)
     ph = _phase_view(flat, shape)
     flat[ph.size:] = 0
     if _regular(ah, aw, sh, sw):  # pad once, then one transposing copy splits all the phases
-        xp = _scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), x.dtype)
+        xp = scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), x.dtype)
         _pad_ext(x, xp, ah, aw, sh, sw)
         np.copyto(ph, xp.reshape(nb, c, ah.nph, sh, aw.nph, sw).transpose(0, 1, 3, 5, 2, 4))
         return flat
@@ -168,8 +168,8 @@ def _from_phases(flat: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, sh: int
     if _regular(ah, aw, sh, sw):
         # interleave the rows (copies along contiguous rows), then the columns (one long strided run per
         # column phase): a single transposing copy would run its inner loop over only sw elements
-        rows = _scratch("rows", (sw, nb, c, ah.nph, sh, aw.nph), dx.dtype)
-        xp = _scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), dx.dtype)
+        rows = scratch("rows", (sw, nb, c, ah.nph, sh, aw.nph), dx.dtype)
+        xp = scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), dx.dtype)
         flat_xp = xp.reshape(-1)
         for b in range(sw):
             np.copyto(rows[b], ph[:, :, :, b].transpose(0, 1, 3, 2, 4))
@@ -220,7 +220,7 @@ def _im2col(x: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: 
     merged into one axis of H_out*Wph when rows are wide)."""
     nb, c = x.shape[:2]
     flat = _to_phases(x, ah, aw, sh, sw)
-    cols = _scratch("cols", (c, kh, kw, nb) + _rows(ah, aw), x.dtype)
+    cols = scratch("cols", (c, kh, kw, nb) + _rows(ah, aw), x.dtype)
     views = _offset_views(flat, nb, c, ah, aw, kh, kw)
     if isinstance(views, np.ndarray):
         np.copyto(cols, views)
@@ -234,7 +234,7 @@ def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw
     """The adjoint of ``_im2col``: dx (nb, C, H, W) = sum of the column entries at the positions they came from."""
     nb, c = dx.shape[:2]
     shape = (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph)
-    flat = _scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), dx.dtype)
+    flat = scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), dx.dtype)
     # a wide run stops at its last valid column: the rest is zero, and would spill into the next image
     run = (ah.out - 1) * aw.nph + aw.out
     views = _offset_views(flat, nb, c, ah, aw, kh, kw, run=run)
@@ -255,7 +255,7 @@ def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
 def _wide_grad(gy: np.ndarray, aw: _Axis) -> np.ndarray:
     """gy (nb, O, H_out, W_out) -> scratch (O, nb, H_out, wr), zero in the extra columns."""
     nb, o, ho, wo = gy.shape
-    gw = _scratch("aux", (o, nb, ho, aw.wr), gy.dtype)
+    gw = scratch("aux", (o, nb, ho, aw.wr), gy.dtype)
     if aw.wr > wo:
         gw[..., wo:] = 0
     np.copyto(gw[..., :wo], gy.transpose(1, 0, 2, 3))
@@ -281,7 +281,7 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads
     for n0, n1 in _chunks(n, c * kh * kw * ah.out * aw.wr * x.itemsize):
         nb = n1 - n0
         cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw).reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
-        r = _scratch("aux", (g, o // g, nb * ah.out * aw.wr), x.dtype)
+        r = scratch("aux", (g, o // g, nb * ah.out * aw.wr), x.dtype)
         np.matmul(wm, cols, out=r)
         np.copyto(out[n0:n1], r.reshape(o, nb, ah.out, aw.wr)[..., :aw.out].transpose(1, 0, 2, 3))
     return out
@@ -303,7 +303,7 @@ def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, pa
     for n0, n1 in _chunks(n, cg * g * kh * kw * ah.out * aw.wr * gy.itemsize):
         nb = n1 - n0
         gw = _wide_grad(gy[n0:n1], aw).reshape(g, o // g, nb * ah.out * aw.wr)
-        dcols = _scratch("cols", (g, cg * kh * kw, nb * ah.out * aw.wr), gy.dtype)
+        dcols = scratch("cols", (g, cg * kh * kw, nb * ah.out * aw.wr), gy.dtype)
         np.matmul(wt, gw, out=dcols)
         _col2im(dcols.reshape((cg * g, kh, kw, nb) + _rows(ah, aw)), dx[n0:n1], ah, aw, kh, kw, sh, sw)
     return dx
@@ -324,7 +324,7 @@ def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: 
         if zero_extra:
             cols.reshape(c, kh, kw, nb, ah.out, aw.wr)[..., aw.out:] = 0
         cols = cols.reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
-        gt = _scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
+        gt = scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
         if aw.wr > aw.out:
             gt[:, :, :, aw.out:] = 0
         np.copyto(gt[:, :, :, :aw.out], gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2))

@@ -12,6 +12,9 @@ operation; no loop touches a batch, a channel or a pixel.
 * average pooling (zero padding counted in the divisor, PyTorch's default) has the VJP
   ``avg_pool2d_spread``: each gradient divided by kH*kW and added to every position of its window; the
   two are adjoint, so each is the other's VJP.
+
+Masked steps multiply by a boolean mask (``where=`` arguments of numpy ufuncs are several times slower), and
+temporaries (padded input, masks) live in the reused scratch buffers of :mod:`.conv`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 
 from ..registry import Sample, register_op, tensor_method
 from ..tensor import Tensor
+from .conv import scratch
 
 Pair = tuple[int, int]
 
@@ -83,13 +87,37 @@ def _check_offsets(idx: np.ndarray, shape: tuple[int, ...], kernel_size: Pair) -
 
 # ---------------------------------------------------------------- window views
 def _padded(x: np.ndarray, padding: Pair, value: float) -> np.ndarray:
+    """x surrounded by ``value`` (in a reused scratch buffer), or x itself without padding."""
     ph, pw = padding
     if ph == pw == 0:
         return x
     n, c, h, w = x.shape
-    xp = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    xp = scratch("pool_pad", (n, c, h + 2 * ph, w + 2 * pw), x.dtype)
+    xp[:, :, :ph] = value
+    xp[:, :, ph + h:] = value
+    xp[:, :, ph:ph + h, :pw] = value
+    xp[:, :, ph:ph + h, pw + w:] = value
     xp[:, :, ph:ph + h, pw:pw + w] = x
     return xp
+
+
+def _zeros_padded(shape: tuple[int, ...], padding: Pair, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A zeroed (N, C, H + 2p, W + 2p) accumulator and the (N, C, H, W) result it is cropped to."""
+    n, c, h, w = shape
+    ph, pw = padding
+    if ph == pw == 0:
+        out = np.zeros(shape, dtype=dtype)
+        return out, out
+    acc = scratch("pool_pad", (n, c, h + 2 * ph, w + 2 * pw), dtype)
+    acc.fill(0)
+    return acc, np.empty(shape, dtype=dtype)
+
+
+def _crop_into(acc: np.ndarray, out: np.ndarray, padding: Pair) -> np.ndarray:
+    if acc is not out:
+        ph, pw = padding
+        np.copyto(out, acc[:, :, ph:ph + out.shape[2], pw:pw + out.shape[3]])
+    return out
 
 
 def _windows(xp: np.ndarray, kernel_size: Pair, stride: Pair, out: Pair) -> list[np.ndarray]:
@@ -98,39 +126,37 @@ def _windows(xp: np.ndarray, kernel_size: Pair, stride: Pair, out: Pair) -> list
     return [xp[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] for i in range(kh) for j in range(kw)]
 
 
-def _crop(xp: np.ndarray, padding: Pair, size: Pair) -> np.ndarray:
-    ph, pw = padding
-    if ph == pw == 0:
-        return xp
-    return np.ascontiguousarray(xp[:, :, ph:ph + size[0], pw:pw + size[1]])
-
-
 def _offset_dtype(kernel_size: Pair) -> np.dtype:
     return np.dtype(np.uint8 if kernel_size[0] * kernel_size[1] <= 255 else np.int32)
+
+
+def _out_size(x_shape: tuple[int, ...], kernel_size: Pair, stride: Pair, padding: Pair) -> Pair:
+    return (_pool_out(x_shape[2], kernel_size[0], stride[0], padding[0]),
+            _pool_out(x_shape[3], kernel_size[1], stride[1], padding[1]))
 
 
 # ---------------------------------------------------------------- max pooling: forward, scatter, gather
 def _max_pool2d_forward(x: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair) -> tuple[np.ndarray,
                                                                                                      np.ndarray]:
     """y[n, c, p, q] = max_{i, j} x_pad[n, c, p*s + i, q*s + j] (x_pad padded with -inf); also the offsets."""
-    out = (_pool_out(x.shape[2], kernel_size[0], stride[0], padding[0]),
-           _pool_out(x.shape[3], kernel_size[1], stride[1], padding[1]))
+    out = _out_size(x.shape, kernel_size, stride, padding)
     views = _windows(_padded(x, padding, -np.inf), kernel_size, stride, out)
     kk = len(views)
-    m = views[0].copy() if kk == 1 else np.maximum(views[0], views[1])
-    for v in views[2:]:
+    m = np.empty(x.shape[:2] + out, dtype=x.dtype)
+    np.copyto(m, views[0])
+    for v in views[1:]:
         np.maximum(m, v, out=m)
     # the first maximum in scan order = the number of leading offsets that are not the maximum
     idx = np.zeros(m.shape, dtype=_offset_dtype(kernel_size))
     if kk > 1:
-        before = np.not_equal(views[0], m)
+        before = np.not_equal(views[0], m, out=scratch("mask", m.shape, np.dtype(np.bool_)))
+        ne = scratch("mask2", m.shape, np.dtype(np.bool_))
         np.add(idx, before, out=idx, casting="unsafe")
-        ne = np.empty_like(before)
         for v in views[1:-1]:
             np.logical_and(before, np.not_equal(v, m, out=ne), out=before)
             np.add(idx, before, out=idx, casting="unsafe")
-    nan = np.isnan(m)
-    if nan.any():  # PyTorch routes a window holding NaN to its last NaN
+    if np.isnan(m.sum(dtype=np.float64)):  # PyTorch routes a window holding NaN to its last NaN (rare: slow path)
+        nan = np.isnan(m)
         for k in range(kk):
             np.copyto(idx, k, where=nan & np.isnan(views[k]))
     if padding != (0, 0):
@@ -149,17 +175,16 @@ def _max_pool2d_forward(x: np.ndarray, *, kernel_size: Pair, stride: Pair, paddi
 def _max_pool2d_scatter_forward(g: np.ndarray, idx: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair,
                                 input_size: Pair) -> np.ndarray:
     """dx_pad[n, c, p*s + i, q*s + j] += g[n, c, p, q] at each window's stored offset (i, j); dx = dx_pad cropped."""
-    n, c = g.shape[:2]
-    dxp = np.zeros((n, c, input_size[0] + 2 * padding[0], input_size[1] + 2 * padding[1]), dtype=g.dtype)
+    acc, dx = _zeros_padded(g.shape[:2] + input_size, padding, g.dtype)
     disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
     finite = bool(np.isfinite(g).all())
-    part = None if disjoint else np.empty_like(g)
-    for k, v in enumerate(_windows(dxp, kernel_size, stride, g.shape[2:])):
+    part = None if disjoint else scratch("part", g.shape, g.dtype)
+    for k, v in enumerate(_windows(acc, kernel_size, stride, g.shape[2:])):
         if disjoint:  # windows do not overlap: each position receives at most one gradient
             _select(g, idx, k, finite, out=v)
         else:
             np.add(v, _select(g, idx, k, finite, out=part), out=v)
-    return _crop(dxp, padding, input_size)
+    return _crop_into(acc, dx, padding)
 
 
 def _max_pool2d_gather_forward(x: np.ndarray, idx: np.ndarray, *, kernel_size: Pair, stride: Pair,
@@ -168,7 +193,7 @@ def _max_pool2d_gather_forward(x: np.ndarray, idx: np.ndarray, *, kernel_size: P
     views = _windows(_padded(x, padding, 0.0), kernel_size, stride, idx.shape[2:])
     finite = bool(np.isfinite(x).all())
     out = _select(views[0], idx, 0, finite, out=np.empty(idx.shape, dtype=x.dtype))
-    part = np.empty_like(out)
+    part = scratch("part", out.shape, out.dtype)
     for k, v in enumerate(views[1:], 1):
         np.add(out, _select(v, idx, k, finite, out=part), out=out)
     return out
@@ -176,9 +201,10 @@ def _max_pool2d_gather_forward(x: np.ndarray, idx: np.ndarray, *, kernel_size: P
 
 def _select(v: np.ndarray, idx: np.ndarray, k: int, finite: bool, out: np.ndarray) -> np.ndarray:
     """out = v where idx == k, else 0 (a multiply by the mask, unless v holds inf/nan: 0 * inf is nan)."""
+    mask = np.equal(idx, k, out=scratch("mask", idx.shape, np.dtype(np.bool_)))
     if finite:
-        return np.multiply(v, idx == k, out=out)
-    np.copyto(out, np.where(idx == k, v, np.zeros((), dtype=v.dtype)))
+        return np.multiply(v, mask, out=out)
+    np.copyto(out, np.where(mask, v, np.zeros((), dtype=v.dtype)))
     return out
 
 
@@ -197,11 +223,11 @@ def _check_max_gather(x: np.ndarray, idx: np.ndarray, *, kernel_size: Pair, stri
 # ---------------------------------------------------------------- average pooling: forward and spread
 def _avg_pool2d_forward(x: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair) -> np.ndarray:
     """y[n, c, p, q] = sum_{i, j} x_pad[n, c, p*s + i, q*s + j] / (kH kW)  (x_pad padded with 0)."""
-    out = (_pool_out(x.shape[2], kernel_size[0], stride[0], padding[0]),
-           _pool_out(x.shape[3], kernel_size[1], stride[1], padding[1]))
+    out = _out_size(x.shape, kernel_size, stride, padding)
     views = _windows(_padded(x, padding, 0.0), kernel_size, stride, out)
-    acc = views[0].copy() if len(views) == 1 else np.add(views[0], views[1])
-    for v in views[2:]:
+    acc = np.empty(x.shape[:2] + out, dtype=x.dtype)
+    np.copyto(acc, views[0])
+    for v in views[1:]:
         np.add(acc, v, out=acc)
     np.divide(acc, len(views), out=acc)
     return acc
@@ -210,16 +236,15 @@ def _avg_pool2d_forward(x: np.ndarray, *, kernel_size: Pair, stride: Pair, paddi
 def _avg_pool2d_spread_forward(g: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair,
                                input_size: Pair) -> np.ndarray:
     """dx[n, c, p*s + i, q*s + j] += g[n, c, p, q] / (kH kW) for every offset (i, j), cropped by the padding."""
-    n, c = g.shape[:2]
-    share = g / (kernel_size[0] * kernel_size[1])
-    dxp = np.zeros((n, c, input_size[0] + 2 * padding[0], input_size[1] + 2 * padding[1]), dtype=g.dtype)
+    share = np.divide(g, kernel_size[0] * kernel_size[1], out=scratch("part", g.shape, g.dtype))
+    acc, dx = _zeros_padded(g.shape[:2] + input_size, padding, g.dtype)
     disjoint = stride[0] >= kernel_size[0] and stride[1] >= kernel_size[1]
-    for v in _windows(dxp, kernel_size, stride, g.shape[2:]):
+    for v in _windows(acc, kernel_size, stride, g.shape[2:]):
         if disjoint:
             np.copyto(v, share)
         else:
             np.add(v, share, out=v)
-    return _crop(dxp, padding, input_size)
+    return _crop_into(acc, dx, padding)
 
 
 def _check_avg_spread(g: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair, input_size: Pair) -> None:

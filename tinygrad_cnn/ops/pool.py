@@ -25,7 +25,7 @@ import numpy as np
 
 from ..registry import Sample, register_op, tensor_method
 from ..tensor import Tensor
-from .conv import scratch
+from .conv import _ints, scratch
 
 Pair = tuple[int, int]
 
@@ -321,19 +321,6 @@ _avg_pool2d_spread = register_op(
 
 
 # ---------------------------------------------------------------- public functions
-def _ints(name: str, what: str, v: Any, nd: int, lo: int) -> tuple[int, ...]:
-    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
-        v = (int(v),) * nd
-    elif isinstance(v, (tuple, list)) and len(v) == nd and all(
-            isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)) for e in v):
-        v = tuple(int(e) for e in v)
-    else:
-        raise TypeError(f"{name}: {what} must be an int or a tuple of {nd} ints, got {v!r}")
-    if any(e < lo for e in v):
-        raise ValueError(f"{name}: {what} must be >= {lo}, got {v}")
-    return v
-
-
 def _pool_args(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any, nd: int) -> tuple[Pair, Pair, Pair]:
     """Validate and normalise pooling arguments for ``nd`` spatial axes; returned as 2-D attributes."""
     if not isinstance(x, Tensor):

@@ -1,30 +1,33 @@
 """conv2d and max_pool2d, ours against PyTorch, in one process with the same thread count.
 
-    python benchmarks/conv.py [--rounds 5] [--warm 0.3]
+    python benchmarks/conv.py [--rounds 7] [--warm 0.3]
 
-How it measures (see BENCHMARKING.md): both libraries run on 2 threads; before every timed call the same
-side runs untimed for ``--warm`` seconds (at least two calls), so the other library's spinning worker threads
-have gone idle; each figure is the median over ``--rounds`` timed calls. The float32 GEMM rate of numpy is
+How it measures (see BENCHMARKING.md and timing.py): both libraries run on 2 threads; before every timed
+call the same side runs untimed for ``--warm`` seconds (at least two calls), so the other library's spinning
+worker threads have gone idle; the sides are timed in ``--rounds`` interleaved rounds, times are medians and
+ratios are medians of the per-round ratios. The float32 GEMM rate of numpy is
 measured in the same run (best of a reading before and after the convolutions) and each conv's throughput
-is reported as a fraction of it. FLOPs: 2 N C_out H_out W_out (C_in/groups) kH kW forward, 3x that for
-forward+backward (input and weight gradients). Plain process: no allocator tuning.
+is reported as a fraction of it, next to the fraction that the three bare GEMMs of our im2col kernels
+reach alone on the same shape (the ceiling of the method with this BLAS). FLOPs: 2 N C_out H_out W_out
+(C_in/groups) kH kW forward, 3x that for forward+backward (input and weight gradients). Plain process: no allocator tuning.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
+from tinygrad_cnn.ops.conv import _axis  # noqa: E402
 
 CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
     (64, 1, 28, 28, 32, 3, 1, 1),
@@ -37,32 +40,31 @@ CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
 POOL_SHAPES = [(64, 32, 28, 28), (64, 64, 14, 14)]  # max_pool2d 2x2, stride 2
 
 
-def timed(fn: Callable[[], object], warm: float) -> float:
-    """Run ``fn`` untimed for ``warm`` seconds (at least twice), then once timed; seconds."""
-    t0, calls = time.perf_counter(), 0
-    while calls < 2 or time.perf_counter() - t0 < warm:
-        fn()
-        calls += 1
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def median_time(fn: Callable[[], object], rounds: int, warm: float) -> float:
-    return statistics.median(timed(fn, warm) for _ in range(rounds))
-
-
 def gemm_rate(warm: float) -> float:
     """numpy float32 GEMM throughput (GFLOP/s): median of 10 calls of a 1024^3 matmul after warming up."""
     a = np.random.default_rng(0).standard_normal((1024, 1024), dtype=np.float32)
     out = np.empty_like(a)
-    t = median_time(lambda: np.matmul(a, a, out=out), 10, warm / 5)
+    t = median([timed(lambda: np.matmul(a, a, out=out), warm / 5) for _ in range(10)])
     return 2 * 1024**3 / t / 1e9
+
+
+def gemm_bound(shape: tuple[int, ...], n_rounds: int, warm: float) -> float:
+    """Seconds that the three bare GEMMs of our kernels take on this shape (the floor of the im2col method):
+    forward (O, K) @ (K, L), input gradient (K, O) @ (O, L), weight gradient (K, L) @ (L, O), with
+    K = C_in kH kW and L = N H_out W_row (W_row >= W_out: the computed row width, see ops/conv.py)."""
+    n, c, h, w, o, k, s, p = shape
+    ah, aw = _axis(h, k, s, (p, p), 1), _axis(w, k, s, (p, p), 1)
+    kk, ll = c * k * k, n * ah.out * aw.wr
+    rng = np.random.default_rng(1)
+    a, cols, g = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll)))
+    at, gt = np.ascontiguousarray(a.T), np.ascontiguousarray(g.T)
+    return sum(median([timed(fn, warm) for _ in range(n_rounds)])
+               for fn in (lambda: a @ cols, lambda: at @ g, lambda: cols @ gt))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=5, help="timed calls per figure (median)")
+    ap.add_argument("--rounds", type=int, default=7, help="timed calls per figure (median)")
     ap.add_argument("--warm", type=float, default=0.3, help="seconds of untimed calls before each timed call")
     args = ap.parse_args()
     import torch
@@ -101,9 +103,8 @@ def main() -> None:
             TX.grad = TW.grad = None
             tf.conv2d(TX, TW, stride=s, padding=p).backward(TG)
 
-        t = {name: median_time(fn, args.rounds, args.warm) for name, fn in
-             (("of", ours_fwd), ("tf", torch_fwd), ("ob", ours_both), ("tb", torch_both))}
-        rows.append((shape, t, flops))
+        t = rounds({"of": ours_fwd, "tf": torch_fwd, "ob": ours_both, "tb": torch_both}, args.rounds, args.warm)
+        rows.append((shape, t, flops, gemm_bound(shape, args.rounds, args.warm)))
 
     pool_rows = []
     for shape in POOL_SHAPES:
@@ -127,38 +128,40 @@ def main() -> None:
             TX.grad = None
             tf.max_pool2d(TX, 2).backward(TG)
 
-        t = {name: median_time(fn, args.rounds, args.warm) for name, fn in
-             (("of", pool_fwd), ("tf", tpool_fwd), ("ob", pool_both), ("tb", tpool_both))}
+        t = rounds({"of": pool_fwd, "tf": tpool_fwd, "ob": pool_both, "tb": tpool_both}, args.rounds, args.warm)
         pool_rows.append((shape, t))
 
     readings = (rate, gemm_rate(args.warm))
     rate = max(readings)
     print(f"numpy {np.__version__}, torch {torch.__version__}, 2 threads; float32 GEMM rate {rate:.0f} GFLOP/s "
-          f"(readings before/after: {readings[0]:.0f}/{readings[1]:.0f}); medians of {args.rounds} calls, "
-          f"{args.warm:g} s warm-up before each")
+          f"(readings before/after: {readings[0]:.0f}/{readings[1]:.0f}); {args.rounds} interleaved rounds, "
+          f"{args.warm:g} s warm-up before each call; times are medians, ratios medians of per-round ratios")
     if min(readings) < 0.7 * rate:
         print("note: the GEMM readings differ by more than 30%: other work shared the cores, timings are unreliable")
     print()
     print("| conv2d (N, C_in, H, W, C_out, k, s, p) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
-          "| ratio fwd | ratio fwd+bwd | ours GFLOP/s (fwd+bwd) | ours % GEMM | torch % GEMM |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| ratio fwd | ratio fwd+bwd | ours GFLOP/s (fwd+bwd) | ours % GEMM | torch % GEMM | our 3 GEMMs alone % GEMM |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     ratios_f, ratios_b = [], []
-    for shape, t, flops in rows:
-        rf, rb = t["of"] / t["tf"], t["ob"] / t["tb"]
+    for shape, t, flops, t_gemm in rows:
+        rf, rb = ratio(t["of"], t["tf"]), ratio(t["ob"], t["tb"])
         ratios_f.append(rf)
         ratios_b.append(rb)
-        gf = 3 * flops / t["ob"] / 1e9
-        tgf = 3 * flops / t["tb"] / 1e9
-        print(f"| {shape} | {t['of'] * 1e3:.2f} | {t['ob'] * 1e3:.2f} | {t['tf'] * 1e3:.2f} | {t['tb'] * 1e3:.2f} "
-              f"| {rf:.2f} | {rb:.2f} | {gf:.0f} | {100 * gf / rate:.0f}% | {100 * tgf / rate:.0f}% |")
+        m = {k: median(v) for k, v in t.items()}
+        gf = 3 * flops / m["ob"] / 1e9
+        tgf = 3 * flops / m["tb"] / 1e9
+        print(f"| {shape} | {m['of'] * 1e3:.2f} | {m['ob'] * 1e3:.2f} | {m['tf'] * 1e3:.2f} | {m['tb'] * 1e3:.2f} "
+              f"| {rf:.2f} | {rb:.2f} | {gf:.0f} | {100 * gf / rate:.0f}% | {100 * tgf / rate:.0f}% "
+              f"| {100 * 3 * flops / t_gemm / 1e9 / rate:.0f}% |")
     gm = lambda v: float(np.exp(np.mean(np.log(v))))  # noqa: E731
-    print(f"| geometric mean | | | | | {gm(ratios_f):.2f} | {gm(ratios_b):.2f} | | | |")
+    print(f"| geometric mean | | | | | {gm(ratios_f):.2f} | {gm(ratios_b):.2f} | | | | |")
     print("\n| max_pool2d 2x2/2 (N, C, H, W) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
           "| ratio fwd | ratio fwd+bwd |")
     print("|---|---|---|---|---|---|---|")
     for shape, t in pool_rows:
-        print(f"| {shape} | {t['of'] * 1e3:.2f} | {t['ob'] * 1e3:.2f} | {t['tf'] * 1e3:.2f} | {t['tb'] * 1e3:.2f} "
-              f"| {t['of'] / t['tf']:.2f} | {t['ob'] / t['tb']:.2f} |")
+        m = {k: median(v) for k, v in t.items()}
+        print(f"| {shape} | {m['of'] * 1e3:.2f} | {m['ob'] * 1e3:.2f} | {m['tf'] * 1e3:.2f} | {m['tb'] * 1e3:.2f} "
+              f"| {ratio(t['of'], t['tf']):.2f} | {ratio(t['ob'], t['tb']):.2f} |")
 
 
 if __name__ == "__main__":

@@ -2,20 +2,24 @@
 
 Run: python benchmarks/overhead.py [--ops 1000] [--rounds 15]
 Both libraries run in this process on the same inputs; each side is warmed for ~0.3 s before each
-timed call (see BENCHMARKING.md), and the medians over rounds are reported as µs per op and ratios.
+timed call and the sides alternate over rounds (see timing.py); times are medians (µs per op), ratios
+medians of the per-round ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 
 import numpy as np
 
-import tinygrad_cnn as tg
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tinygrad_cnn as tg  # noqa: E402
+from timing import median, ratio, rounds  # noqa: E402
 
 # The chain cycles through these unary steps (each is one primitive op in both libraries).
 STEPS = ("mul", "add", "tanh", "mul", "sigmoid", "add", "exp", "neg")
@@ -38,17 +42,6 @@ def chain(x, consts: tuple, n_ops: int):
         else:
             x = -x
     return x
-
-
-def timed(fn: Callable[[], object], warm_s: float = 0.3) -> float:
-    end = time.perf_counter() + warm_s
-    calls = 0
-    while time.perf_counter() < end or calls < 2:
-        fn()
-        calls += 1
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -89,22 +82,21 @@ def main() -> None:
     except ImportError:
         torch_version = None
 
-    res: dict[str, dict[str, list[float]]] = {k: {"fwd": [], "fwd+bwd": []} for k in sides}
-    for _ in range(args.rounds):
-        for name, (f, fb) in sides.items():
-            res[name]["fwd"].append(timed(f) / n * 1e6)
-            res[name]["fwd+bwd"].append(timed(fb) / n * 1e6)
+    res = rounds({f"{name} {mode}": fn for name, fns in sides.items() for mode, fn in zip(("fwd", "fwd+bwd"), fns)},
+                 args.rounds)
 
-    print(f"# Per-op overhead: chain of {n} ops on shape (4,), median of {args.rounds} rounds")
+    print(f"# Per-op overhead: chain of {n} ops on shape (4,), {args.rounds} interleaved rounds; "
+          "times are medians, ratios medians of per-round ratios")
     print(f"# numpy {np.__version__}, torch {torch_version}, Python {platform.python_version()}")
     print()
     print("| mode | tinygrad_cnn µs/op | torch µs/op | ratio (ours / torch) |")
     print("|---|---|---|---|")
     for mode in ("fwd", "fwd+bwd"):
-        ours = statistics.median(res["tinygrad_cnn"][mode])
-        if "torch" in res:
-            theirs = statistics.median(res["torch"][mode])
-            print(f"| {mode} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
+        ts = res[f"tinygrad_cnn {mode}"]
+        ours = median(ts) / n * 1e6
+        if "torch" in sides:
+            theirs = median(res[f"torch {mode}"]) / n * 1e6
+            print(f"| {mode} | {ours:.2f} | {theirs:.2f} | {ratio(ts, res[f'torch {mode}']):.2f} |")
         else:
             print(f"| {mode} | {ours:.2f} | n/a | n/a |")
 

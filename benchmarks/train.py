@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -25,6 +24,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import median, ratio, rounds  # noqa: E402
 
 
 def ours_step(model: str, batch: int) -> tuple[Callable[[], float], dict[str, np.ndarray]]:
@@ -96,19 +98,6 @@ def batch_data(batch: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal((batch, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, batch)
 
 
-def timed(fn: Callable[[], object], warm_s: float = 0.3, reps: int = 3) -> float:
-    """Seconds per call: warm the same side ~0.3 s (at least two calls), then time ``reps`` calls."""
-    end = time.perf_counter() + warm_s
-    calls = 0
-    while time.perf_counter() < end or calls < 2:
-        fn()
-        calls += 1
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t0) / reps
-
-
 def peak_rss_mib(side: str, model: str, batch: int) -> float:
     """Max RSS of a fresh process that builds the model and runs 20 training steps."""
     out = subprocess.run([sys.executable, __file__, "--rss-child", side, model, str(batch)], capture_output=True,
@@ -158,27 +147,25 @@ def main() -> None:
             l0, t0 = ours(), theirs()  # same weights, same batch: the first losses agree
             if abs(l0 - t0) > 1e-4 * max(1.0, abs(t0)):
                 raise RuntimeError(f"{model} batch {batch}: first-step losses differ: ours {l0}, torch {t0}")
-            ts_ours, ts_torch = [], []
-            for _ in range(args.rounds):
-                ts_ours.append(timed(ours))
-                ts_torch.append(timed(theirs))
-            mo, mt = statistics.median(ts_ours) * 1e3, statistics.median(ts_torch) * 1e3
+            ts = rounds({"ours": ours, "torch": theirs}, args.rounds, reps=3)
+            mo, mt, r = median(ts["ours"]) * 1e3, median(ts["torch"]) * 1e3, ratio(ts["ours"], ts["torch"])
             rss = (None, None)
             if not args.no_rss:
                 rss = (peak_rss_mib("ours", model, batch), peak_rss_mib("torch", model, batch))
-            rows.append((model, batch, mo, mt, rss))
+            rows.append((model, batch, mo, mt, r, rss))
             print(f"  {model} batch {batch}: ours {mo:.1f} ms, torch {mt:.1f} ms", file=sys.stderr)
 
-    print(f"# Training step (forward + backward + Adam), median of {args.rounds} rounds, 2 threads")
+    print(f"# Training step (forward + backward + Adam), {args.rounds} interleaved rounds, 2 threads; times are "
+          "medians, the time ratio the median of per-round ratios")
     print(f"# numpy {np.__version__}, torch {torch.__version__}, Python {platform.python_version()}, "
           f"{platform.machine()}, {time.strftime('%Y-%m-%d')}")
     print()
     print("| model | batch | tinygrad_cnn ms/step | torch ms/step | time ratio | tinygrad_cnn peak RSS MiB "
           "| torch peak RSS MiB | RSS ratio |")
     print("|---|---|---|---|---|---|---|---|")
-    for model, batch, mo, mt, (ro, rt) in rows:
+    for model, batch, mo, mt, r, (ro, rt) in rows:
         mem = "| n/a | n/a | n/a |" if ro is None else f"| {ro:.0f} | {rt:.0f} | {ro / rt:.2f} |"
-        print(f"| {model} | {batch} | {mo:.1f} | {mt:.1f} | {mo / mt:.2f} {mem}")
+        print(f"| {model} | {batch} | {mo:.1f} | {mt:.1f} | {r:.2f} {mem}")
 
 
 if __name__ == "__main__":

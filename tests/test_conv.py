@@ -267,6 +267,17 @@ def test_infinite_input_does_not_leak_into_unrelated_weight_gradients():
 
 
 # ---------------------------------------------------------------- PyTorch as the oracle
+def _matches_torch(y: Tensor, ty, gy: np.ndarray, leaves: tuple, torch_leaves: tuple) -> None:
+    """y and ty agree, and so do the gradients of <y, gy> with respect to each pair of leaves."""
+    y.backward(gy)
+    ty.backward(ty.new_tensor(gy))
+    dtype = y.dtype
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for ours, theirs in zip((y,) + tuple(t.grad for t in leaves), (ty,) + tuple(t.grad for t in torch_leaves)):
+        assert ours.dtype == dtype
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), **tol)
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same'")  # torch's note about its own padded copy
 @given(conv_configs(), st.integers(0, 2**16), st.sampled_from([np.float32, np.float64]))
 def test_conv2d_matches_torch_values_and_gradients(torch, cfg, seed, dtype):
@@ -277,12 +288,7 @@ def test_conv2d_matches_torch_values_and_gradients(torch, cfg, seed, dtype):
     kw = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
     y, ty = F.conv2d(X, W, B, **kw), torch.nn.functional.conv2d(TX, TW, TB, **kw)
     gy = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
-    y.backward(gy)
-    ty.backward(torch.tensor(gy))
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    for ours, theirs in ((y, ty), (X.grad, TX.grad), (W.grad, TW.grad), (B.grad, TB.grad)):
-        assert ours.dtype == dtype
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), **tol)
+    _matches_torch(y, ty, gy, (X, W, B), (TX, TW, TB))
 
 
 @given(conv_configs(same_allowed=False), st.integers(0, 2**16), st.sampled_from([np.float32, np.float64]),
@@ -305,12 +311,7 @@ def test_conv_transpose2d_matches_torch(torch, cfg, seed, dtype, oph, opw):
     TX, TW, TB = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     y = F.conv_transpose2d(X, W, B, *args, cfg["dilation"], cfg["groups"])
     ty = torch.nn.functional.conv_transpose2d(TX, TW, TB, *args, cfg["groups"], cfg["dilation"])
-    gy = rng.standard_normal(y.shape).astype(dtype)
-    y.backward(gy)
-    ty.backward(torch.tensor(gy))
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    for ours, theirs in ((y, ty), (X.grad, TX.grad), (W.grad, TW.grad), (B.grad, TB.grad)):
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), **tol)
+    _matches_torch(y, ty, rng.standard_normal(y.shape).astype(dtype), (X, W, B), (TX, TW, TB))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -323,12 +324,7 @@ def test_conv1d_matches_torch(torch, dtype, stride, padding, dilation, groups):
     TX, TW, TB = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     y = F.conv1d(X, W, B, stride, padding, dilation, groups)
     ty = torch.nn.functional.conv1d(TX, TW, TB, stride, padding, dilation, groups)
-    gy = rng.standard_normal(y.shape).astype(dtype)
-    y.backward(gy)
-    ty.backward(torch.tensor(gy))
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    for ours, theirs in ((y, ty), (X.grad, TX.grad), (W.grad, TW.grad), (B.grad, TB.grad)):
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), **tol)
+    _matches_torch(y, ty, rng.standard_normal(y.shape).astype(dtype), (X, W, B), (TX, TW, TB))
 
 
 def test_small_cnn_hessian_vector_product_matches_torch(torch):

@@ -407,6 +407,11 @@ def _check_geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: 
     return tuple(sizes)
 
 
+def _check_size(what: str, v: Any) -> None:
+    if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(e, int) and e >= 1 for e in v)):
+        raise ValueError(f"{what} must be a pair of positive ints, got {v!r}")
+
+
 def _check_conv2d(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair, groups: int) -> None:
     _check_attrs(stride, padding, dilation, groups)
     _check_float(x, w)
@@ -419,9 +424,7 @@ def _check_conv_transpose2d(gy: np.ndarray, w: np.ndarray, *, stride: Pair, padd
     _check_float(gy, w)
     if gy.ndim != 4 or w.ndim != 4:
         raise ValueError(f"needs a 4-D input (N, C, H, W) and a 4-D weight, got shapes {gy.shape} and {w.shape}")
-    if not (isinstance(input_size, tuple) and len(input_size) == 2 and all(isinstance(v, int) and v >= 1
-                                                                             for v in input_size)):
-        raise ValueError(f"input_size must be a pair of positive ints, got {input_size!r}")
+    _check_size("input_size", input_size)
     if gy.shape[1] != w.shape[0]:
         raise ValueError(f"channel mismatch: input {gy.shape} has {gy.shape[1]} channels but weight {w.shape} "
                          f"expects {w.shape[0]}")
@@ -437,9 +440,7 @@ def _check_weight_grad(x: np.ndarray, gy: np.ndarray, *, stride: Pair, padding: 
     _check_float(x, gy)
     if gy.ndim != 4 or x.ndim != 4:
         raise ValueError(f"needs a 4-D input and a 4-D gradient, got shapes {x.shape} and {gy.shape}")
-    if not (isinstance(kernel_size, tuple) and len(kernel_size) == 2 and all(isinstance(v, int) and v >= 1
-                                                                               for v in kernel_size)):
-        raise ValueError(f"kernel_size must be a pair of positive ints, got {kernel_size!r}")
+    _check_size("kernel_size", kernel_size)
     if x.shape[0] != gy.shape[0] or gy.shape[1] % groups:
         raise ValueError(f"input {x.shape} and gradient {gy.shape} need the same batch and C_out divisible by "
                          f"groups={groups}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import memory  # noqa: F401  (first: keeps freed memory for reuse, see memory.py)
 from . import ops  # noqa: F401  (fills the registry and attaches the Tensor methods)
 from . import functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -55,5 +56,5 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "functional", "grad", "value_and_grad", "gradients",
     "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "scope", "REGISTRY", "Op", "Sample", "register_op", "draw_graph",
-    "nn", "optim", "data", "init", "models", "plots",
+    "nn", "optim", "data", "init", "models", "plots", "memory",
 ]

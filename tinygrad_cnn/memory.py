@@ -1,0 +1,73 @@
+"""Keeping freed memory in the process, so that large arrays are not faulted in anew on every step.
+
+Every op returns a fresh numpy array, and a training step frees and allocates the same sizes again and
+again. With its default settings glibc's malloc serves arrays above a (self-adjusting) threshold with
+fresh ``mmap`` pages and gives the top of its heap back to the operating system whenever enough of it is
+free; the next step then touches those pages again and the kernel zero-fills every 4 KiB page on first
+touch. Measured on a LeNet-5 training step (batch 64): ~2,100 page faults and ~6 ms of system time per
+step; on the small CNN ~7,300 faults and ~18 ms.
+
+:func:`keep_freed_memory` tells glibc to serve allocations up to 32 MiB from its heap and to keep up to
+``keep_mib`` of free heap instead of returning it, so freed activations are reused without faults. The
+package turns it on when it is imported (on Linux with glibc; elsewhere nothing happens). Set the
+environment variable ``TINYGRAD_CNN_KEEP_MEMORY=0`` before importing to leave malloc as it was, and call
+:func:`release_memory` to hand the kept memory back (for example after training, before other work).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_MAX = 32 * 2**20  # glibc's largest accepted mmap threshold on 64-bit systems
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    if not (hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") and hasattr(libc, "gnu_get_libc_version")):
+        return None  # not glibc (musl has no mallopt)
+    return libc
+
+
+_LIBC = _libc()
+_enabled = False
+
+
+def keep_freed_memory(enable: bool = True, keep_mib: int = 1024) -> bool:
+    """Keep up to ``keep_mib`` MiB of freed memory for reuse (True), or restore glibc's default thresholds
+    (False). Returns whether the setting took effect (False where the C library is not glibc)."""
+    global _enabled
+    if _LIBC is None:
+        return False
+    if not isinstance(keep_mib, int) or not 0 < keep_mib < 2048:
+        raise ValueError(f"keep_freed_memory: keep_mib must be an int in 1..2047, got {keep_mib!r}")
+    mmap, trim = (_MMAP_MAX, keep_mib * 2**20) if enable else (128 * 2**10, 128 * 2**10)
+    ok = bool(_LIBC.mallopt(_M_MMAP_THRESHOLD, mmap)) and bool(_LIBC.mallopt(_M_TRIM_THRESHOLD, trim))
+    _enabled = enable and ok
+    return ok
+
+
+def keeps_freed_memory() -> bool:
+    """Whether :func:`keep_freed_memory` is in effect."""
+    return _enabled
+
+
+def release_memory() -> None:
+    """Free the conv and pooling scratch buffers of this thread and return free heap memory to the OS."""
+    from .ops.conv import clear_scratch
+
+    clear_scratch()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+if os.environ.get("TINYGRAD_CNN_KEEP_MEMORY", "1") != "0":
+    keep_freed_memory(True)

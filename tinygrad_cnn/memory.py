@@ -4,8 +4,9 @@ Every op returns a fresh numpy array, and a training step frees and allocates th
 again. With its default settings glibc's malloc serves arrays above a (self-adjusting) threshold with
 fresh ``mmap`` pages and gives the top of its heap back to the operating system whenever enough of it is
 free; the next step then touches those pages again and the kernel zero-fills every 4 KiB page on first
-touch. Measured on a LeNet-5 training step (batch 64): ~2,100 page faults and ~6 ms of system time per
-step; on the small CNN ~7,300 faults and ~18 ms.
+touch. Measured in a loop of LeNet-5 training steps on one batch of 64: ~2,100 page faults and ~6 ms of
+system time per step; with the small CNN ~7,300 faults and ~18 ms. (Loops that keep other memory in use at
+the heap's top, like ``tinygrad-cnn train`` with its data loader, fault far less to begin with.)
 
 :func:`keep_freed_memory` tells glibc to serve allocations up to 32 MiB from its heap and to keep up to
 ``keep_mib`` of free heap instead of returning it, so freed activations are reused without faults. The

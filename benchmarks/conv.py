@@ -9,7 +9,10 @@ ratios are medians of the per-round ratios. The float32 GEMM rate of numpy is
 measured in the same run (best of a reading before and after the convolutions) and each conv's throughput
 is reported as a fraction of it, next to the fraction that the three bare GEMMs of our im2col kernels
 reach alone on the same shape (the ceiling of the method with this BLAS). FLOPs: 2 N C_out H_out W_out
-(C_in/groups) kH kW forward, 3x that for forward+backward (input and weight gradients). Plain process: no allocator tuning.
+(C_in/groups) kH kW forward, 3x that for forward+backward (input and weight gradients).
+
+Memory: no environment tuning; importing tinygrad_cnn keeps freed memory for reuse process-wide (see
+tinygrad_cnn/memory.py), so torch's allocations in this process are reused without page faults too.
 """
 
 from __future__ import annotations

@@ -5,9 +5,12 @@ Run: python benchmarks/train.py [--rounds 7] [--batches 64 256] [--models lenet5
 A training step is forward, cross-entropy, backward and an Adam update on one batch of random 28x28 images.
 Both libraries run in this process on the same inputs and the same initial weights, with 2 threads; before
 each timed measurement a side runs untimed for ~0.3 s so the other side's thread pools are idle (see
-BENCHMARKING.md); the table gives the median over rounds. Peak memory (max RSS) is measured in a fresh
-subprocess per model, batch and library, each running 20 steps, as users run it (no allocator tuning);
-torch's figure includes its own import (~220 MiB).
+BENCHMARKING.md); the sides alternate over rounds, times are medians and the time ratio is the median of
+the per-round ratios (see timing.py). Importing tinygrad_cnn keeps freed memory for reuse process-wide
+(tinygrad_cnn/memory.py), so torch's steps in this process run without page faults too. Peak memory (max
+RSS) is measured in a fresh subprocess per model, batch and library, each running 20 steps, as users run
+it (no environment tuning; the torch subprocess never imports tinygrad_cnn); torch's figure includes its
+own import (~220 MiB).
 """
 
 from __future__ import annotations

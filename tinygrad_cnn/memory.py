@@ -42,8 +42,10 @@ _enabled = False
 
 
 def keep_freed_memory(enable: bool = True, keep_mib: int = 1024) -> bool:
-    """Keep up to ``keep_mib`` MiB of freed memory for reuse (True), or restore glibc's default thresholds
-    (False). Returns whether the setting took effect (False where the C library is not glibc)."""
+    """Keep up to ``keep_mib`` MiB of freed memory for reuse (True), or set glibc's default thresholds again
+    (False; glibc's self-adjustment of them stays off once they have been set, so to leave malloc entirely
+    untouched set ``TINYGRAD_CNN_KEEP_MEMORY=0`` before importing). Returns whether the setting took effect
+    (False where the C library is not glibc)."""
     global _enabled
     if _LIBC is None:
         return False

@@ -5,6 +5,7 @@ small CNN's Hessian-vector product), and the errors for bad input."""
 from __future__ import annotations
 
 import threading
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -148,6 +149,46 @@ def test_conv_transpose2d_matches_naive_scatter(cfg, seed, oph, opw):
                            cfg["groups"])
     ref = naive_conv_transpose2d(x, wt, size, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
     np.testing.assert_allclose(y.data, ref, rtol=1e-10, atol=1e-10)
+
+
+def _every_column_layout_matches_naive(x, w, stride, pads, dilation, groups, seed):
+    """conv_transpose2d picks its GEMM's column block per shape (stacked images, the forward's rows, or exactly
+    H_out x W_out); small shapes mostly get one of them, so force each in turn."""
+    size = x.shape[2:]
+    ah, aw = (conv_mod._axis(n, k, s, p, d) for n, k, s, p, d in zip(size, w.shape[2:], stride, pads, dilation))
+    gy = np.random.default_rng(seed).standard_normal((x.shape[0], w.shape[0], ah.out, aw.out))
+    ref = naive_conv_transpose2d(gy, w, size, stride, pads, dilation, groups)
+    layouts = {"stacked": (conv_mod._stack_rows(ah), aw.nph), "rows": (ah.out, aw.wr), "exact": (ah.out, aw.out)}
+    for name, block in layouts.items():
+        with mock.patch.object(conv_mod, "_grad_block", lambda *a, block=block: block):
+            dx = conv_mod._conv_transpose2d_forward(gy, w, stride=stride, padding=pads, dilation=dilation,
+                                                    groups=groups, input_size=size)
+        np.testing.assert_allclose(dx, ref, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@given(conv_configs(), st.integers(0, 2**16))
+def test_every_column_layout_of_the_input_gradient_matches_naive_scatter(cfg, seed):
+    x, w = _arrays(cfg, seed)
+    _every_column_layout_matches_naive(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"], seed + 1)
+
+
+@pytest.mark.parametrize("pads", [((0, 1), (1, 0)), ((1, 0), (0, 1)), ((2, 0), (0, 2))])
+def test_stacked_images_keep_their_gradients_apart_with_uneven_padding(pads):
+    # each image's block must clear the next image's data rows from above (bottom padding > top) and from
+    # below (top padding > bottom)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 2, 2, 3)), rng.standard_normal((2, 2, 2, 2))
+    _every_column_layout_matches_naive(x, w, (1, 1), pads, (1, 1), 1, seed=1)
+
+
+def test_infinite_weight_does_not_leak_into_unrelated_input_gradients():
+    w = np.ones((1, 1, 3, 3))
+    w[0, 0, 0, 0] = np.inf  # reaches only pixels up-left of a valid output; the extra columns reach the rest
+    gy = np.ones((1, 1, 4, 4))
+    GY, W = Tensor(gy), Tensor(w)
+    dx = F.conv_transpose2d(GY, W, padding=1).data
+    np.testing.assert_array_equal(dx, naive_conv_transpose2d(gy, w, (4, 4), pads=((1, 1), (1, 1))))
+    assert np.isfinite(dx[:, :, 3]).all() and np.isfinite(dx[:, :, :, 3]).all()
 
 
 @given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 3), st.integers(1, 4), st.integers(1, 3),

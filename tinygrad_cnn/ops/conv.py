@@ -17,7 +17,13 @@ phase image. Each output row is then computed ``Wph >= W_out`` columns wide, so 
 are long contiguous copies, and a conv is ONE GEMM ``W (G, O/G, C/G*kH*kW) @ cols (G, C/G*kH*kW, N*H_out*Wph)``.
 The ``Wph - W_out`` extra columns per row are computed and dropped (and multiplied by zero gradients in
 the backward passes); when they would more than double the work, rows are computed ``W_out`` wide instead
-(shorter copies, no extra columns). Scratch buffers (padded input, phase images, columns, one auxiliary GEMM
+(shorter copies, no extra columns).
+
+col2im (the input gradient) goes one step further and stacks the batch: the phase images of all images
+are one tall plane per channel (image n from row n*S, S just enough to keep neighbours' data apart), so
+each kernel offset's columns are added in ONE contiguous run per channel. numpy's ufuncs are several times
+slower per element over runs as short as one image (copies are not), so this pays for the few extra GEMM
+columns on all but small outputs. Scratch buffers (padded input, phase images, columns, one auxiliary GEMM
 operand) are kept per thread and reused, so large temporaries are not returned to the OS and re-faulted on
 every call; ``clear_scratch()`` releases them. The pooling kernels use the same buffers.
 """
@@ -159,49 +165,20 @@ def _pad_ext(x: np.ndarray, xp: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: i
     xp[:, :, y0:y0 + hh, x0 + ww:] = 0
 
 
-def _from_phases(flat: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, sh: int, sw: int) -> None:
-    """The adjoint of ``_to_phases`` restricted to x: copy the phase images back into dx (N, C, H, W)."""
-    nb, c = dx.shape[:2]
-    ph = _phase_view(flat, (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph))
-    if not (ah.covers and aw.covers):
-        dx.fill(0)
-    if _regular(ah, aw, sh, sw):
-        # interleave the rows (copies along contiguous rows), then the columns (one long strided run per
-        # column phase): a single transposing copy would run its inner loop over only sw elements
-        rows = scratch("rows", (sw, nb, c, ah.nph, sh, aw.nph), dx.dtype)
-        xp = scratch("pad", (nb, c, sh * ah.nph, sw * aw.nph), dx.dtype)
-        flat_xp = xp.reshape(-1)
-        for b in range(sw):
-            np.copyto(rows[b], ph[:, :, :, b].transpose(0, 1, 3, 2, 4))
-            np.copyto(flat_xp[b::sw], rows[b].reshape(-1))
-        y0, hh, x0, ww = _ext_window(ah, aw, sh, sw)
-        dx[:, :, :hh, :ww] = xp[:, :, y0:y0 + hh, x0:x0 + ww]
-        return
-    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
-        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
-            if ycnt and xcnt:
-                dx[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw] = \
-                    ph[:, :, ia, ib, ylo:ylo + ycnt, xlo:xlo + xcnt]
-
-
 def _rows(ah: _Axis, aw: _Axis) -> tuple[int, ...]:
     """The trailing shape of one image's output rows: one contiguous run when rows are wide (numpy copies a
     single long run faster than the same run split into two axes), else (H_out, W_out)."""
     return (ah.out * aw.wr,) if aw.wr == aw.nph else (ah.out, aw.wr)
 
 
-def _offset_views(flat: np.ndarray, nb: int, c: int, ah: _Axis, aw: _Axis, kh: int, kw: int,
-                  run: int | None = None) -> Any:
+def _offset_views(flat: np.ndarray, nb: int, c: int, ah: _Axis, aw: _Axis, kh: int, kw: int) -> Any:
     """Yield (i, j, view (C, nb, *rows)) of the phase buffer for each kernel offset, or one
-    (C, kH, kW, nb, *rows) view when every offset is a shift of the same phase image. ``run`` shortens wide
-    rows' runs (to stop them at the last valid column)."""
+    (C, kH, kW, nb, *rows) view when every offset is a shift of the same phase image."""
     it = flat.itemsize
     img = ah.nph * aw.nph
     pa, pb = len(ah.phases), len(aw.phases)
     s_c, s_n, s_r = pa * pb * img * it, c * pa * pb * img * it, aw.nph * it
     rows = _rows(ah, aw)
-    if run is not None and len(rows) == 1:
-        rows = (run,)
     s_rows = (it,) if len(rows) == 1 else (s_r, it)
     if pa == pb == 1 and kh * kw > 1:
         di = (ah.shift[1] - ah.shift[0]) if kh > 1 else 0
@@ -230,36 +207,85 @@ def _im2col(x: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: 
     return cols
 
 
+def _stack_rows(ah: _Axis) -> int:
+    """Rows per image when the phase planes of a batch are stacked into one tall plane (image n from row n*S).
+
+    S is the least height that keeps every image's contributions (rows [0, Hph) of its own block) off the
+    data rows of its neighbours; padding rows may be shared between images, and S >= H_out."""
+    rows = ah.out
+    for lo, cnt, _ in ah.copy:
+        if cnt:
+            rows = max(rows, ah.nph - lo, lo + cnt)
+    return rows
+
+
+def _grad_block(ah: _Axis, aw: _Axis, og: int) -> tuple[int, int]:
+    """(rows, columns) of the block each image's gradient fills in the transposed convolution's GEMM.
+
+    Stacked, (S, Wph): every kernel offset's columns land in the stacked phase planes at one flat shift, so
+    col2im adds one long contiguous run per channel, at memory speed. Otherwise the forward's rows (H_out, W_row):
+    fewer GEMM columns, but col2im adds one run per image, and numpy's ufuncs over runs that short are ~5x
+    slower per element. Stacked wins unless its extra columns cost more GEMM work (2 O/G flops per column
+    entry) than the faster adds save (~30 against ~150 flop-equivalents per entry, measured): small outputs."""
+    rows = _stack_rows(ah)
+    if rows * aw.nph * (2 * og + 30) <= ah.out * aw.wr * (2 * og + 150):
+        return rows, aw.nph
+    return ah.out, aw.wr
+
+
+def _block_grad(gy: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """gy (nb, O, H_out, W_out) -> scratch (O, nb, rows, cols): each image's gradient in the top-left corner
+    of its block, zero in the extra rows and columns."""
+    nb, o, ho, wo = gy.shape
+    gs = scratch("aux", (o, nb, rows, cols), gy.dtype)
+    gs[:, :, ho:] = 0
+    gs[:, :, :ho, wo:] = 0
+    np.copyto(gs[:, :, :ho, :wo], gy.transpose(1, 0, 2, 3))
+    return gs
+
+
 def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: int) -> None:
-    """The adjoint of ``_im2col``: dx (nb, C, H, W) = sum of the column entries at the positions they came from."""
+    """The adjoint of im2col: dx (nb, C, H, W) from dcols (C, kH, kW, nb, rows, cols) (see ``_grad_block``).
+
+    The phase planes of the batch are stacked (``_stack_rows``): plane[c, a, b, n*S*Wph + y*Wph + x] is phase
+    image (a, b) of image n. Each kernel offset's columns are added into its plane at the offset's shift (in
+    the stacked layout one contiguous run per channel), then the data rows are copied out."""
     nb, c = dx.shape[:2]
-    shape = (nb, c, len(ah.phases), len(aw.phases), ah.nph, aw.nph)
-    flat = scratch("phase", (int(np.prod(shape)) + aw.nph + 1,), dx.dtype)
-    # a wide run stops at its last valid column: the rest is zero, and would spill into the next image
-    run = (ah.out - 1) * aw.nph + aw.out
-    views = _offset_views(flat, nb, c, ah, aw, kh, kw, run=run)
-    if isinstance(views, np.ndarray):  # one phase image: the offsets overlap, so add them one by one
-        views = [(i, j, views[:, i, j]) for i in range(kh) for j in range(kw)]
-    wide = dcols.ndim == 5
-    flat.fill(0)
-    for i, j, v in views:
-        np.add(v, dcols[:, i, j, :, :run] if wide else dcols[:, i, j], out=v)
-    _from_phases(flat, dx, ah, aw, sh, sw)
+    rows, cols = dcols.shape[4:]
+    wph = aw.nph
+    step = _stack_rows(ah) * wph  # one image's block in a plane
+    tail = max(max(ah.shift) * wph + max(aw.shift), max(y[0] for y in ah.copy) * wph + max(x[0] for x in aw.copy))
+    planes = scratch("phase", (c, len(ah.phases), len(aw.phases), nb * step + tail), dx.dtype)  # a block from any
+    # kernel offset's shift or from any phase's first data row and column lies inside
+    planes.fill(0)
+
+    def block(a: int, b: int, start: int, shape: tuple[int, int], merge: bool = False) -> np.ndarray:
+        """Plane (a, b) from ``start`` as (C, nb, *shape), image blocks ``step`` apart; with ``merge``, runs
+        that are contiguous are one axis (numpy adds a (C, L) view about twice as fast as the same memory
+        seen as (C, nb, rows, cols))."""
+        r, w = shape
+        v = planes[:, a, b, start:start + nb * step]
+        if merge and w == wph and r * w == step:
+            return v
+        v = v.reshape(c, nb, step // wph, wph)[:, :, :r, :w]
+        return v.reshape(c, nb, r * w) if merge and w == wph else v
+
+    for i in range(kh):
+        for j in range(kw):
+            t = block(ah.phase_of[i], aw.phase_of[j], ah.shift[i] * wph + aw.shift[j], (rows, cols), merge=True)
+            np.add(t, dcols[:, i, j].reshape(t.shape), out=t)
+    if not (ah.covers and aw.covers):
+        dx.fill(0)
+    for ia, (ylo, ycnt, y0) in enumerate(ah.copy):
+        for ib, (xlo, xcnt, x0) in enumerate(aw.copy):
+            if ycnt and xcnt:
+                np.copyto(dx[:, :, y0:y0 + sh * (ycnt - 1) + 1:sh, x0:x0 + sw * (xcnt - 1) + 1:sw]
+                          .transpose(1, 0, 2, 3), block(ia, ib, ylo * wph + xlo, (ycnt, xcnt)))
 
 
 def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
     step = max(1, min(n, _CHUNK_BYTES // max(per_image, 1)))
     return [(i, min(n, i + step)) for i in range(0, n, step)]
-
-
-def _wide_grad(gy: np.ndarray, aw: _Axis) -> np.ndarray:
-    """gy (nb, O, H_out, W_out) -> scratch (O, nb, H_out, wr), zero in the extra columns."""
-    nb, o, ho, wo = gy.shape
-    gw = scratch("aux", (o, nb, ho, aw.wr), gy.dtype)
-    if aw.wr > wo:
-        gw[..., wo:] = 0
-    np.copyto(gw[..., :wo], gy.transpose(1, 0, 2, 3))
-    return gw
 
 
 # ---------------------------------------------------------------- the three kernels (numpy)
@@ -300,12 +326,15 @@ def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, pa
     ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
     dx = np.empty((n, cg * g, h, wd), dtype=gy.dtype)
     wt = w.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
-    for n0, n1 in _chunks(n, cg * g * kh * kw * ah.out * aw.wr * gy.itemsize):
+    # an inf/nan in w would turn the extra columns' zero gradients into nan (0 * inf) that col2im adds into
+    # real pixels: then compute exactly the H_out x W_out columns
+    rows, cols = _grad_block(ah, aw, o // g) if np.isfinite(w).all() else (ah.out, aw.out)
+    for n0, n1 in _chunks(n, cg * g * kh * kw * rows * cols * gy.itemsize):
         nb = n1 - n0
-        gw = _wide_grad(gy[n0:n1], aw).reshape(g, o // g, nb * ah.out * aw.wr)
-        dcols = scratch("cols", (g, cg * kh * kw, nb * ah.out * aw.wr), gy.dtype)
-        np.matmul(wt, gw, out=dcols)
-        _col2im(dcols.reshape((cg * g, kh, kw, nb) + _rows(ah, aw)), dx[n0:n1], ah, aw, kh, kw, sh, sw)
+        gs = _block_grad(gy[n0:n1], rows, cols).reshape(g, o // g, nb * rows * cols)
+        dcols = scratch("cols", (g, cg * kh * kw, nb * rows * cols), gy.dtype)
+        np.matmul(wt, gs, out=dcols)
+        _col2im(dcols.reshape(cg * g, kh, kw, nb, rows, cols), dx[n0:n1], ah, aw, kh, kw, sh, sw)
     return dx
 
 

@@ -30,7 +30,7 @@ from timing import median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
-from tinygrad_cnn.ops.conv import _axis  # noqa: E402
+from tinygrad_cnn.ops.conv import _axis, _grad_block  # noqa: E402
 
 CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
     (64, 1, 28, 28, 32, 3, 1, 1),
@@ -53,16 +53,19 @@ def gemm_rate(warm: float) -> float:
 
 def gemm_bound(shape: tuple[int, ...], n_rounds: int, warm: float) -> float:
     """Seconds that the three bare GEMMs of our kernels take on this shape (the floor of the im2col method):
-    forward (O, K) @ (K, L), input gradient (K, O) @ (O, L), weight gradient (K, L) @ (L, O), with
-    K = C_in kH kW and L = N H_out W_row (W_row >= W_out: the computed row width, see ops/conv.py)."""
+    forward (O, K) @ (K, L), input gradient (K, O) @ (O, L'), weight gradient (K, L) @ (L, O), with
+    K = C_in kH kW, L = N H_out W_row (W_row >= W_out: the computed row width) and L' = N times the
+    gradient block the input gradient computes per image (stacked images or the forward's rows; see
+    ops/conv.py)."""
     n, c, h, w, o, k, s, p = shape
     ah, aw = _axis(h, k, s, (p, p), 1), _axis(w, k, s, (p, p), 1)
-    kk, ll = c * k * k, n * ah.out * aw.wr
+    rows, cols_per_row = _grad_block(ah, aw, o)
+    kk, ll, lg = c * k * k, n * ah.out * aw.wr, n * rows * cols_per_row
     rng = np.random.default_rng(1)
-    a, cols, g = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll)))
+    a, cols, g, gb = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll), (o, lg)))
     at, gt = np.ascontiguousarray(a.T), np.ascontiguousarray(g.T)
     return sum(median([timed(fn, warm) for _ in range(n_rounds)])
-               for fn in (lambda: a @ cols, lambda: at @ g, lambda: cols @ gt))
+               for fn in (lambda: a @ cols, lambda: at @ gb, lambda: cols @ gt))
 
 
 def main() -> None:

@@ -254,9 +254,9 @@ def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw
     rows, cols = dcols.shape[4:]
     wph = aw.nph
     step = _stack_rows(ah) * wph  # one image's block in a plane
+    # room after the last image for a block that starts at any kernel offset's shift or any phase's first data pixel
     tail = max(max(ah.shift) * wph + max(aw.shift), max(y[0] for y in ah.copy) * wph + max(x[0] for x in aw.copy))
-    planes = scratch("phase", (c, len(ah.phases), len(aw.phases), nb * step + tail), dx.dtype)  # a block from any
-    # kernel offset's shift or from any phase's first data row and column lies inside
+    planes = scratch("phase", (c, len(ah.phases), len(aw.phases), nb * step + tail), dx.dtype)
     planes.fill(0)
 
     def block(a: int, b: int, start: int, shape: tuple[int, int], merge: bool = False) -> np.ndarray:

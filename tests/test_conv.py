@@ -172,6 +172,33 @@ def test_every_column_layout_of_the_input_gradient_matches_naive_scatter(cfg, se
     _every_column_layout_matches_naive(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"], seed + 1)
 
 
+# the weight gradient's forms: g channel-last (cols @ g^T), or g in rows with the contraction in one piece or
+# in one-image pieces (see _weight_grad_gemms); small shapes mostly get the second, so force each in turn
+_WEIGHT_GRAD_FORMS = {"channel-last": (0, 4096), "rows, one piece": (2**62, 2**62), "rows, split": (2**62, 1)}
+
+
+@given(conv_configs(), st.integers(0, 2**16))
+def test_every_form_of_the_weight_gradient_matches_naive_loops(cfg, seed):
+    x, _ = _arrays(cfg, seed)
+    geo = dict(stride=cfg["stride"], padding=cfg["pads"], dilation=cfg["dilation"], groups=cfg["groups"])
+    ah, aw = (conv_mod._axis(n, k, s, p, d) for n, k, s, p, d in
+              zip(cfg["x"][2:], cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"]))
+    gy = np.random.default_rng(seed + 1).standard_normal((cfg["x"][0], cfg["w"][0], ah.out, aw.out))
+    ref = naive_weight_grad(x, gy, cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
+    for name, (out, cols) in _WEIGHT_GRAD_FORMS.items():
+        with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols):
+            dw = conv_mod._conv2d_weight_grad_forward(x, gy, kernel_size=cfg["w"][2:], **geo)
+        np.testing.assert_allclose(dw, ref, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+def test_a_split_weight_gradient_cuts_the_batch_into_equal_pieces():
+    assert conv_mod._split_images(64, 840) == 4  # 3,360 columns a piece (_SPLIT_COLS 4,096)
+    assert conv_mod._split_images(6, 1000) == 3  # 4 does not divide 6
+    assert conv_mod._split_images(7, 1000) == 1
+    assert conv_mod._split_images(2, 5000) == 1
+    assert conv_mod._split_images(3, 10) == 3
+
+
 @pytest.mark.parametrize("pads", [((0, 1), (1, 0)), ((1, 0), (0, 1)), ((2, 0), (0, 2))])
 def test_stacked_images_keep_their_gradients_apart_with_uneven_padding(pads):
     # each image's block must clear the next image's data rows from above (bottom padding > top) and from
@@ -274,8 +301,11 @@ def test_batch_chunking_gives_the_same_results(monkeypatch):
 
     whole = run()
     monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", 1)  # one image per chunk
-    for a, b in zip(whole, run()):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for out, cols in _WEIGHT_GRAD_FORMS.values():  # the chunks' weight gradients are added up in every form
+        monkeypatch.setattr(conv_mod, "_SPLIT_OUT", out)
+        monkeypatch.setattr(conv_mod, "_SPLIT_COLS", cols)
+        for a, b in zip(whole, run()):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_threads_do_not_share_scratch_buffers():
@@ -302,9 +332,11 @@ def test_infinite_input_does_not_leak_into_unrelated_weight_gradients():
     x = np.zeros((1, 1, 4, 5))
     x[0, 0, 1, 4] = np.inf  # on the right edge: the wide rows read it where a valid window never does
     gy = np.ones((1, 1, 2, 3))
-    X, W = Tensor(x, requires_grad=True), Tensor(np.ones((1, 1, 3, 3)), requires_grad=True)
-    F.conv2d(X, W).backward(gy)
-    np.testing.assert_array_equal(W.grad.data, naive_weight_grad(x, gy, (3, 3)))
+    for out, cols in _WEIGHT_GRAD_FORMS.values():
+        with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols):
+            X, W = Tensor(x, requires_grad=True), Tensor(np.ones((1, 1, 3, 3)), requires_grad=True)
+            F.conv2d(X, W).backward(gy)
+        np.testing.assert_array_equal(W.grad.data, naive_weight_grad(x, gy, (3, 3)))
 
 
 # ---------------------------------------------------------------- PyTorch as the oracle

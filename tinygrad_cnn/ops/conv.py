@@ -46,6 +46,7 @@ Padding = int | tuple[int, int] | str
 
 _CHUNK_BYTES = 128 * 2**20  # largest im2col buffer; bigger batches are processed in chunks
 _WIDE_WASTE = 1.0  # compute rows wide (contiguous im2col) unless that adds more than this fraction of columns
+_SPLIT_OUT, _SPLIT_COLS = 2048, 4096  # weight gradients up to this size: sum products over pieces of ~this many columns
 
 
 # ---------------------------------------------------------------- scratch buffers
@@ -340,30 +341,57 @@ def _conv_transpose2d_forward(gy: np.ndarray, w: np.ndarray, *, stride: Pair, pa
 
 def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int, sw: int,
                        g: int, zero_extra: bool) -> np.ndarray:
-    """dw transposed, (G, C/G*kH*kW, O/G) = cols @ g^T: both GEMM operands row-major (the (M, L) @ (L, N)^T form
-    with a long contraction L is far slower in BLAS)."""
+    """dw as (G, O/G, C/G*kH*kW), a sum over the batch's columns of g times cols, in one of two forms.
+
+    Usually ``cols @ g^T`` with both GEMM operands row-major (g copied channel-last; the (M, L) @ (L, N)^T
+    form with a long contraction L is far slower in BLAS), giving dw transposed. When dw is tiny (up to
+    ``_SPLIT_OUT`` entries, e.g. 32 x 9 for a one-channel 3x3 layer), OpenBLAS runs that one product with
+    its long contraction several times below its rate (0.50 ms for 9 x 53,760 @ 53,760 x 32, measured) and
+    the channel-last copy of g costs more than the product: then g keeps its rows (O, N, H_out, W_row),
+    the contraction is cut into pieces of about ``_SPLIT_COLS`` columns, and the pieces' products (one
+    batched matmul, 0.18 ms for the same sizes) are summed."""
     n, c = x.shape[:2]
     o = gy.shape[1]
-    cg, og = c // g, o // g
-    dwt = np.zeros((g, cg * kh * kw, og), dtype=x.dtype)
-    part = None
+    cg, og, k = c // g, o // g, c // g * kh * kw
+    small = k * og <= _SPLIT_OUT
+    acc = np.zeros((g, og, k) if small else (g, k, og), dtype=x.dtype)
+    part = None  # the later chunks' products, added to acc
     for n0, n1 in _chunks(n, c * kh * kw * ah.out * aw.wr * x.itemsize):
         nb = n1 - n0
         cols = _im2col(x[n0:n1], ah, aw, kh, kw, sh, sw)
         if zero_extra:
             cols.reshape(c, kh, kw, nb, ah.out, aw.wr)[..., aw.out:] = 0
-        cols = cols.reshape(g, cg * kh * kw, nb * ah.out * aw.wr)
-        gt = scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
-        if aw.wr > aw.out:
-            gt[:, :, :, aw.out:] = 0
-        np.copyto(gt[:, :, :, :aw.out], gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2))
-        gt = gt.reshape(g, nb * ah.out * aw.wr, og)
-        if n0 == 0:
-            np.matmul(cols, gt, out=dwt)
+        cols = cols.reshape(g, k, nb * ah.out * aw.wr)
+        gy_n = gy[n0:n1].reshape(nb, g, og, ah.out, aw.out)
+        target = acc if n0 == 0 else part
+        if small:
+            gb = scratch("aux", (g, og, nb, ah.out, aw.wr), gy.dtype)
+            if aw.wr > aw.out:
+                gb[..., aw.out:] = 0
+            np.copyto(gb[..., :aw.out], gy_n.transpose(1, 2, 0, 3, 4))
+            per = _split_images(nb, ah.out * aw.wr)
+            pieces, lp = nb // per, per * ah.out * aw.wr
+            prods = np.matmul(gb.reshape(g, og, pieces, lp).transpose(0, 2, 1, 3),
+                              cols.reshape(g, k, pieces, lp).transpose(0, 2, 3, 1))
+            res = prods.sum(axis=1, out=target)
         else:
-            part = np.matmul(cols, gt, out=part)
-            dwt += part
-    return dwt
+            gt = scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
+            if aw.wr > aw.out:
+                gt[:, :, :, aw.out:] = 0
+            np.copyto(gt[:, :, :, :aw.out], gy_n.transpose(1, 0, 3, 4, 2))
+            res = np.matmul(cols, gt.reshape(g, nb * ah.out * aw.wr, og), out=target)
+        if n0 > 0:
+            part = res
+            acc += res
+    return acc if small else acc.transpose(0, 2, 1)
+
+
+def _split_images(nb: int, cols_per_image: int) -> int:
+    """Images per piece of a split contraction: about ``_SPLIT_COLS`` columns, dividing the batch."""
+    per = min(nb, max(1, _SPLIT_COLS // cols_per_image))
+    while nb % per:
+        per -= 1
+    return per
 
 
 def _conv2d_weight_grad_forward(x: np.ndarray, gy: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
@@ -376,11 +404,11 @@ def _conv2d_weight_grad_forward(x: np.ndarray, gy: np.ndarray, *, stride: Pair, 
     cg = c // g
     ah, aw = _axis(h, kh, sh, padding[0], dh), _axis(wd, kw, sw, padding[1], dw)
     with np.errstate(invalid="ignore"):  # a nan from the extra columns is handled below
-        dwt = _weight_grad_gemms(x, gy, ah, aw, kh, kw, sh, sw, g, zero_extra=False)
-    if not np.isfinite(dwt).all() and aw.wr > aw.out:
+        dwg = _weight_grad_gemms(x, gy, ah, aw, kh, kw, sh, sw, g, zero_extra=False)
+    if not np.isfinite(dwg).all() and aw.wr > aw.out:
         # inf/nan in x may have met the zero gradients of the extra columns (0 * inf = nan): redo without them
-        dwt = _weight_grad_gemms(x, gy, ah, aw, kh, kw, sh, sw, g, zero_extra=True)
-    return np.ascontiguousarray(dwt.transpose(0, 2, 1)).reshape(o, cg, kh, kw)
+        dwg = _weight_grad_gemms(x, gy, ah, aw, kh, kw, sh, sw, g, zero_extra=True)
+    return np.ascontiguousarray(dwg).reshape(o, cg, kh, kw)
 
 
 # ---------------------------------------------------------------- checks

@@ -172,6 +172,21 @@ def test_every_column_layout_of_the_input_gradient_matches_naive_scatter(cfg, se
     _every_column_layout_matches_naive(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"], seed + 1)
 
 
+# the forward's forms: one GEMM over the batch's columns, or one per image (see _per_image)
+_FORWARD_FORMS = {"one GEMM": (0, 2**62), "per image": (2**62, 2**62)}
+
+
+@given(conv_configs(), st.integers(0, 2**16))
+def test_every_form_of_the_forward_matches_naive_loops(cfg, seed):
+    x, w = _arrays(cfg, seed)
+    ref = naive_conv2d(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
+    for name, (wmax, cols) in _FORWARD_FORMS.items():
+        with mock.patch.object(conv_mod, "_PER_IMAGE_W", wmax), mock.patch.object(conv_mod, "_PER_IMAGE_COLS", cols):
+            y = conv_mod._conv2d_forward(x, w, stride=cfg["stride"], padding=cfg["pads"], dilation=cfg["dilation"],
+                                         groups=cfg["groups"])
+        np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
 # the weight gradient's forms: g channel-last (cols @ g^T), or g in rows with the contraction in one piece or
 # in one-image pieces (see _weight_grad_gemms); small shapes mostly get the second, so force each in turn
 _WEIGHT_GRAD_FORMS = {"channel-last": (0, 4096), "rows, one piece": (2**62, 2**62), "rows, split": (2**62, 1)}
@@ -301,9 +316,12 @@ def test_batch_chunking_gives_the_same_results(monkeypatch):
 
     whole = run()
     monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", 1)  # one image per chunk
-    for out, cols in _WEIGHT_GRAD_FORMS.values():  # the chunks' weight gradients are added up in every form
+    # every form of the forward and of the weight gradient (whose chunks are added up) works chunk by chunk
+    for (out, cols), (wmax, icols) in zip(_WEIGHT_GRAD_FORMS.values(), [*_FORWARD_FORMS.values(), (0, 2**62)]):
         monkeypatch.setattr(conv_mod, "_SPLIT_OUT", out)
         monkeypatch.setattr(conv_mod, "_SPLIT_COLS", cols)
+        monkeypatch.setattr(conv_mod, "_PER_IMAGE_W", wmax)
+        monkeypatch.setattr(conv_mod, "_PER_IMAGE_COLS", icols)
         for a, b in zip(whole, run()):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 

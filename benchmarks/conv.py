@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import median, ratio, rounds, timed  # noqa: E402
+from timing import blas_kernels, median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
@@ -141,7 +141,8 @@ def main() -> None:
     rate = max(readings)
     print(f"numpy {np.__version__}, torch {torch.__version__}, 2 threads; float32 GEMM rate {rate:.0f} GFLOP/s "
           f"(readings before/after: {readings[0]:.0f}/{readings[1]:.0f}); {args.rounds} interleaved rounds, "
-          f"{args.warm:g} s warm-up before each call; times are medians, ratios medians of per-round ratios")
+          f"{args.warm:g} s warm-up before each call; times are medians, ratios medians of per-round ratios; "
+          f"{blas_kernels()}")
     if min(readings) < 0.7 * rate:
         print("note: the GEMM readings differ by more than 30%: other work shared the cores, timings are unreliable")
     print()

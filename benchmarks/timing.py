@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -42,3 +44,27 @@ def median(ts: list[float]) -> float:
 def ratio(ours: list[float], theirs: list[float]) -> float:
     """Median over rounds of ours / theirs (both timed in the same rounds)."""
     return statistics.median(a / b for a, b in zip(ours, theirs))
+
+
+def blas_kernels() -> str:
+    """Which kernels numpy's OpenBLAS runs ("SkylakeX", "Haswell", ...), with a warning where the environment
+    pins them: ``OPENBLAS_CORETYPE`` overrides OpenBLAS's own choice for the CPU (some machines set it, with
+    ``OPENBLAS_L2_SIZE``, for older OpenBLAS builds; Haswell kernels on an AVX-512 CPU halve numpy's GEMM
+    rate). Unset both in the benchmark's command to measure numpy as users run it."""
+    name = "unknown"
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {p[5].strip() for p in (line.split(None, 5) for line in f) if len(p) == 6}
+        for path in sorted(p for p in paths if "openblas" in os.path.basename(p).lower()):
+            lib = ctypes.CDLL(path)
+            fn = next((getattr(lib, n) for n in ("openblas_get_corename", "scipy_openblas_get_corename64_",
+                                                   "scipy_openblas_get_corename") if hasattr(lib, n)), None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                name = fn().decode()
+                break
+    except OSError:
+        pass
+    pinned = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]
+    return f"OpenBLAS kernels {name}" + (f" (pinned by {', '.join(pinned)}: not OpenBLAS's own choice; unset both "
+                                         "to measure as users run numpy)" if pinned else "")

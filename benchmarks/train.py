@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import median, ratio, rounds  # noqa: E402
+from timing import blas_kernels, median, ratio, rounds  # noqa: E402
 
 
 def ours_step(model: str, batch: int) -> tuple[Callable[[], float], dict[str, np.ndarray]]:
@@ -161,7 +161,7 @@ def main() -> None:
     print(f"# Training step (forward + backward + Adam), {args.rounds} interleaved rounds, 2 threads; times are "
           "medians, the time ratio the median of per-round ratios")
     print(f"# numpy {np.__version__}, torch {torch.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {time.strftime('%Y-%m-%d')}")
+          f"{platform.machine()}, {time.strftime('%Y-%m-%d')}; {blas_kernels()}")
     print()
     print("| model | batch | tinygrad_cnn ms/step | torch ms/step | time ratio | tinygrad_cnn peak RSS MiB "
           "| torch peak RSS MiB | RSS ratio |")

@@ -33,3 +33,12 @@ def test_timed_reports_seconds_per_call():
     n = []
     t = timing.timed(lambda: n.append(1), warm=0.0, reps=4)
     assert len(n) == 2 + 4 and t >= 0
+
+
+def test_blas_kernels_names_the_kernels_and_says_when_the_environment_pins_them(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    plain = timing.blas_kernels()
+    assert plain.startswith("OpenBLAS kernels ") and "pinned" not in plain
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert "pinned by OPENBLAS_CORETYPE=Haswell" in timing.blas_kernels()

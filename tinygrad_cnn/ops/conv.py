@@ -331,7 +331,7 @@ def _per_image(weight_size: int, cols_per_image: int) -> bool:
     Per image pays where each image's product is large enough to run at BLAS's rate on its own (at least
     ``_PER_IMAGE_COLS`` columns), or where the weight matrix is tiny (at most ``_PER_IMAGE_W`` entries): the
     one product over the batch then runs below rate and the output's transposing copy costs as much as it.
-    Measured against one GEMM: 0.50-0.86 of the time on the one-channel layers, LeNet-5's 6 -> 16 layer and
+    Measured against one GEMM: 0.50-0.91 of the time on the one-channel layers, LeNet-5's 6 -> 16 layer and
     the 224 x 224 layer; 1.09-1.21 on layers with 32 and 64 input channels on 14 x 14 and 16 x 16 outputs."""
     return weight_size <= _PER_IMAGE_W or cols_per_image >= _PER_IMAGE_COLS
 
@@ -384,13 +384,9 @@ def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: 
         if zero_extra:
             cols.reshape(c, kh, kw, nb, ah.out, aw.wr)[..., aw.out:] = 0
         cols = cols.reshape(g, k, nb * ah.out * aw.wr)
-        gy_n = gy[n0:n1].reshape(nb, g, og, ah.out, aw.out)
         target = acc if n0 == 0 else part
         if small:
-            gb = scratch("aux", (g, og, nb, ah.out, aw.wr), gy.dtype)
-            if aw.wr > aw.out:
-                gb[..., aw.out:] = 0
-            np.copyto(gb[..., :aw.out], gy_n.transpose(1, 2, 0, 3, 4))
+            gb = _block_grad(gy[n0:n1], ah.out, aw.wr)  # (O, nb, H_out, W_row), the forward's rows
             per = _split_images(nb, ah.out * aw.wr)
             pieces, lp = nb // per, per * ah.out * aw.wr
             prods = np.matmul(gb.reshape(g, og, pieces, lp).transpose(0, 2, 1, 3),
@@ -400,7 +396,7 @@ def _weight_grad_gemms(x: np.ndarray, gy: np.ndarray, ah: _Axis, aw: _Axis, kh: 
             gt = scratch("aux", (g, nb, ah.out, aw.wr, og), gy.dtype)
             if aw.wr > aw.out:
                 gt[:, :, :, aw.out:] = 0
-            np.copyto(gt[:, :, :, :aw.out], gy_n.transpose(1, 0, 3, 4, 2))
+            np.copyto(gt[:, :, :, :aw.out], gy[n0:n1].reshape(nb, g, og, ah.out, aw.out).transpose(1, 0, 3, 4, 2))
             res = np.matmul(cols, gt.reshape(g, nb * ah.out * aw.wr, og), out=target)
         if n0 > 0:
             part = res

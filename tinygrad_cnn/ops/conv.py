@@ -44,7 +44,7 @@ Pair = tuple[int, int]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 Padding = int | tuple[int, int] | str
 
-_CHUNK_BYTES = 128 * 2**20  # largest im2col buffer; bigger batches are processed in chunks
+_CHUNK_BYTES = 6 * 2**20  # im2col columns per chunk of the batch (see _chunks)
 _WIDE_WASTE = 1.0  # compute rows wide (contiguous im2col) unless that adds more than this fraction of columns
 _PER_IMAGE_W, _PER_IMAGE_COLS = 4096, 4096  # forward: one GEMM per image for tiny weights or large images
 _SPLIT_OUT, _SPLIT_COLS = 2048, 4096  # weight gradients up to this size: sum products over pieces of ~this many columns
@@ -286,6 +286,11 @@ def _col2im(dcols: np.ndarray, dx: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw
 
 
 def _chunks(n: int, per_image: int) -> list[tuple[int, int]]:
+    """Split a batch of ``n`` images into runs whose im2col columns (``per_image`` bytes each) fit in
+    ``_CHUNK_BYTES``: each chunk's columns are written and then read by its GEMM while they are still in cache.
+    Measured on 2 cores with 2 MiB L2 each: 4-6 MiB chunks take 0.75 of the time of whole-batch columns on the
+    (64,32,14,14 -> 64) and (8,3,224,224 -> 64, k7 s2) layers, forward and backward; smaller chunks lose it again to
+    per-call overheads and small GEMMs."""
     step = max(1, min(n, _CHUNK_BYTES // max(per_image, 1)))
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 

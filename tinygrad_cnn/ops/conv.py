@@ -14,7 +14,8 @@ The kernels share one layout trick. The padded input is split into ``stride x st
 (``ph[a, b][y, x] = x_pad[y*s + a, x*s + b]``), which turns every kernel offset into a plain shift of one
 phase image. Each output row is then computed ``Wph >= W_out`` columns wide, so that for a fixed
 (channel, kernel offset, image) the im2col row is one contiguous slice of a phase image: im2col and col2im
-are long contiguous copies, and a conv is ONE GEMM ``W (G, O/G, C/G*kH*kW) @ cols (G, C/G*kH*kW, N*H_out*Wph)``.
+are long contiguous copies, and a conv is ONE GEMM ``W (G, O/G, C/G*kH*kW) @ cols (G, C/G*kH*kW, N*H_out*Wph)``
+per cache-sized chunk of the batch (see ``_chunks``).
 The ``Wph - W_out`` extra columns per row are computed and dropped (and multiplied by zero gradients in
 the backward passes); when they would more than double the work, rows are computed ``W_out`` wide instead
 (shorter copies, no extra columns).

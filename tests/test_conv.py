@@ -303,7 +303,16 @@ def test_results_do_not_alias_the_scratch_buffers():
     np.testing.assert_array_equal(first, kept)
 
 
-def test_batch_chunking_gives_the_same_results(monkeypatch):
+def test_chunks_hold_at_most_the_chunk_size_of_columns():
+    per = 288 * 224 * 4  # one image of (64,32,14,14 -> 64, k3 p1): 252 KiB of float32 columns
+    chunks = conv_mod._chunks(64, per)
+    assert chunks == [(0, 24), (24, 48), (48, 64)]  # _CHUNK_BYTES 6 MiB: 24 images a chunk
+    assert conv_mod._chunks(3, 10 * conv_mod._CHUNK_BYTES) == [(0, 1), (1, 2), (2, 3)]  # at least one image
+    assert conv_mod._chunks(0, per) == []
+
+
+@pytest.mark.parametrize("per_chunk", [1, 2])  # 5 images: 1+1+1+1+1 or 2+2+1
+def test_batch_chunking_gives_the_same_results(monkeypatch, per_chunk):
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((5, 4, 9, 7)), rng.standard_normal((6, 2, 3, 2))
     gy = rng.standard_normal((5, 6, 5, 4))
@@ -315,7 +324,8 @@ def test_batch_chunking_gives_the_same_results(monkeypatch):
         return y.data, X.grad.data, W.grad.data
 
     whole = run()
-    monkeypatch.setattr(conv_mod, "_CHUNK_BYTES", 1)  # one image per chunk
+    monkeypatch.setattr(conv_mod, "_chunks",
+                        lambda n, per_image: [(i, min(n, i + per_chunk)) for i in range(0, n, per_chunk)])
     # every form of the forward and of the weight gradient (whose chunks are added up) works chunk by chunk
     for (out, cols), (wmax, icols) in zip(_WEIGHT_GRAD_FORMS.values(), [*_FORWARD_FORMS.values(), (0, 2**62)]):
         monkeypatch.setattr(conv_mod, "_SPLIT_OUT", out)

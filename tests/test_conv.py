@@ -153,17 +153,25 @@ def test_conv_transpose2d_matches_naive_scatter(cfg, seed, oph, opw):
 
 def _every_column_layout_matches_naive(x, w, stride, pads, dilation, groups, seed):
     """conv_transpose2d picks its GEMM's column block per shape (stacked images, the forward's rows, or exactly
-    H_out x W_out); small shapes mostly get one of them, so force each in turn."""
+    H_out x W_out), or one GEMM per image on g as it is; small shapes mostly get one of them, so force each in
+    turn."""
     size = x.shape[2:]
     ah, aw = (conv_mod._axis(n, k, s, p, d) for n, k, s, p, d in zip(size, w.shape[2:], stride, pads, dilation))
     gy = np.random.default_rng(seed).standard_normal((x.shape[0], w.shape[0], ah.out, aw.out))
     ref = naive_conv_transpose2d(gy, w, size, stride, pads, dilation, groups)
     layouts = {"stacked": (conv_mod._stack_rows(ah), aw.nph), "rows": (ah.out, aw.wr), "exact": (ah.out, aw.out)}
-    for name, block in layouts.items():
-        with mock.patch.object(conv_mod, "_grad_block", lambda *a, block=block: block):
+    for name, block in [*layouts.items(), ("per image", None)]:
+        with mock.patch.object(conv_mod, "_grad_block", lambda *a, block=block: block), \
+                mock.patch.object(conv_mod, "_grad_per_image", lambda *a, on=block is None: on):
             dx = conv_mod._conv_transpose2d_forward(gy, w, stride=stride, padding=pads, dilation=dilation,
                                                     groups=groups, input_size=size)
         np.testing.assert_allclose(dx, ref, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+def test_the_input_gradient_runs_per_image_where_g_outweighs_the_columns():
+    assert conv_mod._grad_per_image(32, 9)  # (64,1,28,28 -> 32, k3): g is 3.6x the columns
+    assert not conv_mod._grad_per_image(64, 288)  # (64,32,14,14 -> 64, k3)
+    assert not conv_mod._grad_per_image(16, 150)  # LeNet-5's 6 -> 16, k5
 
 
 @given(conv_configs(), st.integers(0, 2**16))
@@ -327,7 +335,9 @@ def test_batch_chunking_gives_the_same_results(monkeypatch, per_chunk):
     monkeypatch.setattr(conv_mod, "_chunks",
                         lambda n, per_image: [(i, min(n, i + per_chunk)) for i in range(0, n, per_chunk)])
     # every form of the forward and of the weight gradient (whose chunks are added up) works chunk by chunk
-    for (out, cols), (wmax, icols) in zip(_WEIGHT_GRAD_FORMS.values(), [*_FORWARD_FORMS.values(), (0, 2**62)]):
+    for i, ((out, cols), (wmax, icols)) in enumerate(zip(_WEIGHT_GRAD_FORMS.values(),
+                                                         [*_FORWARD_FORMS.values(), (0, 2**62)])):
+        monkeypatch.setattr(conv_mod, "_grad_per_image", lambda *a, on=i % 2 == 0: on)  # both input-gradient forms
         monkeypatch.setattr(conv_mod, "_SPLIT_OUT", out)
         monkeypatch.setattr(conv_mod, "_SPLIT_COLS", cols)
         monkeypatch.setattr(conv_mod, "_PER_IMAGE_W", wmax)

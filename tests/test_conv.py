@@ -311,12 +311,19 @@ def test_results_do_not_alias_the_scratch_buffers():
     np.testing.assert_array_equal(first, kept)
 
 
-def test_chunks_hold_at_most_the_chunk_size_of_columns():
-    per = 288 * 224 * 4  # one image of (64,32,14,14 -> 64, k3 p1): 252 KiB of float32 columns
-    chunks = conv_mod._chunks(64, per)
-    assert chunks == [(0, 24), (24, 48), (48, 64)]  # _CHUNK_BYTES 6 MiB: 24 images a chunk
-    assert conv_mod._chunks(3, 10 * conv_mod._CHUNK_BYTES) == [(0, 1), (1, 2), (2, 3)]  # at least one image
-    assert conv_mod._chunks(0, per) == []
+@pytest.mark.parametrize("n, per", [(64, 288 * 224 * 4), (64, 9 * 28 * 30 * 4), (7, 10**6), (1, 1)])
+def test_chunks_cover_the_batch_in_runs_that_fit_the_chunk_size(n, per):
+    chunks = conv_mod._chunks(n, per)
+    assert [a for a, _ in chunks] == [0] + [b for _, b in chunks[:-1]] and chunks[-1][1] == n  # contiguous, all
+    sizes = [b - a for a, b in chunks]
+    assert all(s * per <= conv_mod._CHUNK_BYTES for s in sizes)  # each chunk's columns fit
+    assert len(set(sizes[:-1])) <= 1 and sizes[-1] <= sizes[0]  # equal runs, the last one may be shorter
+    assert (sizes[0] + 1) * per > conv_mod._CHUNK_BYTES or sizes[0] == n  # and as long as fit
+
+
+def test_an_image_larger_than_the_chunk_size_is_a_chunk_of_its_own():
+    assert conv_mod._chunks(3, 10 * conv_mod._CHUNK_BYTES) == [(0, 1), (1, 2), (2, 3)]
+    assert conv_mod._chunks(0, 100) == []
 
 
 @pytest.mark.parametrize("per_chunk", [1, 2])  # 5 images: 1+1+1+1+1 or 2+2+1

@@ -24,9 +24,11 @@ col2im (the input gradient) goes one step further and stacks the batch: the phas
 are one tall plane per channel (image n from row n*S, S just enough to keep neighbours' data apart), so
 each kernel offset's columns are added in ONE contiguous run per channel. numpy's ufuncs are several times
 slower per element over runs as short as one image (copies are not), so this pays for the few extra GEMM
-columns on all but small outputs. Scratch buffers (padded input, phase images, columns, one auxiliary GEMM
-operand) are kept per thread and reused, so large temporaries are not returned to the OS and re-faulted on
-every call; ``clear_scratch()`` releases them. The pooling kernels use the same buffers.
+columns on all but small outputs. (First layers with few input channels, where g outweighs the columns,
+skip the copy of g into blocks instead: see ``_grad_per_image``.) Scratch buffers (padded input, phase
+images, columns, one auxiliary GEMM operand) are kept per thread and reused, so large temporaries are not
+returned to the OS and re-faulted on every call; ``clear_scratch()`` releases them. The pooling kernels use
+the same buffers.
 """
 
 from __future__ import annotations

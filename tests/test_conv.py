@@ -4,6 +4,7 @@ small CNN's Hessian-vector product), and the errors for bad input."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from unittest import mock
 
@@ -188,11 +189,12 @@ _FORWARD_FORMS = {"one GEMM": (0, 2**62), "per image": (2**62, 2**62)}
 def test_every_form_of_the_forward_matches_naive_loops(cfg, seed):
     x, w = _arrays(cfg, seed)
     ref = naive_conv2d(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
-    for name, (wmax, cols) in _FORWARD_FORMS.items():
-        with mock.patch.object(conv_mod, "_PER_IMAGE_W", wmax), mock.patch.object(conv_mod, "_PER_IMAGE_COLS", cols):
+    for (name, (wmax, cols)), wide in itertools.product(_FORWARD_FORMS.items(), (True, False)):
+        with mock.patch.object(conv_mod, "_PER_IMAGE_W", wmax), mock.patch.object(conv_mod, "_PER_IMAGE_COLS", cols), \
+                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on):
             y = conv_mod._conv2d_forward(x, w, stride=cfg["stride"], padding=cfg["pads"], dilation=cfg["dilation"],
                                          groups=cfg["groups"])
-        np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10, err_msg=f"{name}, wide rows {wide}")
 
 
 # the weight gradient's forms: g channel-last (cols @ g^T), or g in rows with the contraction in one piece or
@@ -208,10 +210,11 @@ def test_every_form_of_the_weight_gradient_matches_naive_loops(cfg, seed):
               zip(cfg["x"][2:], cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"]))
     gy = np.random.default_rng(seed + 1).standard_normal((cfg["x"][0], cfg["w"][0], ah.out, aw.out))
     ref = naive_weight_grad(x, gy, cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
-    for name, (out, cols) in _WEIGHT_GRAD_FORMS.items():
-        with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols):
+    for (name, (out, cols)), wide in itertools.product(_WEIGHT_GRAD_FORMS.items(), (True, False)):
+        with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols), \
+                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on):
             dw = conv_mod._conv2d_weight_grad_forward(x, gy, kernel_size=cfg["w"][2:], **geo)
-        np.testing.assert_allclose(dw, ref, rtol=1e-10, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(dw, ref, rtol=1e-10, atol=1e-10, err_msg=f"{name}, wide rows {wide}")
 
 
 def test_a_split_weight_gradient_cuts_the_batch_into_equal_pieces():

@@ -30,7 +30,7 @@ from timing import blas_kernels, median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
-from tinygrad_cnn.ops.conv import _axis, _grad_block  # noqa: E402
+from tinygrad_cnn.ops.conv import _axis, _grad_block, _grad_per_image, _wide_rows  # noqa: E402
 
 CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
     (64, 1, 28, 28, 32, 3, 1, 1),
@@ -55,11 +55,12 @@ def gemm_bound(shape: tuple[int, ...], n_rounds: int, warm: float) -> float:
     """Seconds that the three bare GEMMs of our kernels take on this shape (the floor of the im2col method):
     forward (O, K) @ (K, L), input gradient (K, O) @ (O, L'), weight gradient (K, L) @ (L, O), with
     K = C_in kH kW, L = N H_out W_row (W_row >= W_out: the computed row width) and L' = N times the
-    gradient block the input gradient computes per image (stacked images or the forward's rows; see
-    ops/conv.py)."""
+    gradient block the input gradient computes per image (stacked images, the forward's rows, or exactly
+    H_out x W_out when it runs per image; see ops/conv.py)."""
     n, c, h, w, o, k, s, p = shape
-    ah, aw = _axis(h, k, s, (p, p), 1), _axis(w, k, s, (p, p), 1)
-    rows, cols_per_row = _grad_block(ah, aw, o)
+    wide = _wide_rows(o, c * k * k)
+    ah, aw = _axis(h, k, s, (p, p), 1, wide), _axis(w, k, s, (p, p), 1, wide)
+    rows, cols_per_row = (ah.out, aw.out) if _grad_per_image(o, c * k * k) else _grad_block(ah, aw, o)
     kk, ll, lg = c * k * k, n * ah.out * aw.wr, n * rows * cols_per_row
     rng = np.random.default_rng(1)
     a, cols, g, gb = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll), (o, lg)))

@@ -189,12 +189,14 @@ _FORWARD_FORMS = {"one GEMM": (0, 2**62), "per image": (2**62, 2**62)}
 def test_every_form_of_the_forward_matches_naive_loops(cfg, seed):
     x, w = _arrays(cfg, seed)
     ref = naive_conv2d(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
-    for (name, (wmax, cols)), wide in itertools.product(_FORWARD_FORMS.items(), (True, False)):
+    for (name, (wmax, cols)), wide, last in itertools.product(_FORWARD_FORMS.items(), (True, False), (True, False)):
         with mock.patch.object(conv_mod, "_PER_IMAGE_W", wmax), mock.patch.object(conv_mod, "_PER_IMAGE_COLS", cols), \
-                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on):
+                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on), \
+                mock.patch.object(conv_mod, "_channel_last", lambda *a, on=last: on):  # taken where groups = d = 1
             y = conv_mod._conv2d_forward(x, w, stride=cfg["stride"], padding=cfg["pads"], dilation=cfg["dilation"],
                                          groups=cfg["groups"])
-        np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10, err_msg=f"{name}, wide rows {wide}")
+        np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10,
+                                   err_msg=f"{name}, wide rows {wide}, channel-last {last}")
 
 
 # the weight gradient's forms: g channel-last (cols @ g^T), or g in rows with the contraction in one piece or
@@ -210,11 +212,13 @@ def test_every_form_of_the_weight_gradient_matches_naive_loops(cfg, seed):
               zip(cfg["x"][2:], cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"]))
     gy = np.random.default_rng(seed + 1).standard_normal((cfg["x"][0], cfg["w"][0], ah.out, aw.out))
     ref = naive_weight_grad(x, gy, cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
-    for (name, (out, cols)), wide in itertools.product(_WEIGHT_GRAD_FORMS.items(), (True, False)):
+    for (name, (out, cols)), wide, last in itertools.product(_WEIGHT_GRAD_FORMS.items(), (True, False), (True, False)):
         with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols), \
-                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on):
+                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on), \
+                mock.patch.object(conv_mod, "_channel_last", lambda *a, on=last: on):
             dw = conv_mod._conv2d_weight_grad_forward(x, gy, kernel_size=cfg["w"][2:], **geo)
-        np.testing.assert_allclose(dw, ref, rtol=1e-10, atol=1e-10, err_msg=f"{name}, wide rows {wide}")
+        np.testing.assert_allclose(dw, ref, rtol=1e-10, atol=1e-10,
+                                   err_msg=f"{name}, wide rows {wide}, channel-last {last}")
 
 
 def test_a_split_weight_gradient_cuts_the_batch_into_equal_pieces():
@@ -327,6 +331,23 @@ def test_chunks_cover_the_batch_in_runs_that_fit_the_chunk_size(n, per):
 def test_an_image_larger_than_the_chunk_size_is_a_chunk_of_its_own():
     assert conv_mod._chunks(3, 10 * conv_mod._CHUNK_BYTES) == [(0, 1), (1, 2), (2, 3)]
     assert conv_mod._chunks(0, 100) == []
+
+
+@pytest.mark.parametrize("per_chunk", [1, 2])
+def test_channel_last_layout_in_uneven_chunks_matches_naive_loops(monkeypatch, per_chunk):
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    stride, pads = (2, 1), ((1, 0), (2, 1))  # uneven padding: the channel-last copy pads each side on its own
+    ah, aw = (conv_mod._axis(n, k, s, p, 1) for n, k, s, p in zip(x.shape[2:], w.shape[2:], stride, pads))
+    gy = rng.standard_normal((5, 4, ah.out, aw.out))
+    monkeypatch.setattr(conv_mod, "_channel_last", lambda *a: True)
+    monkeypatch.setattr(conv_mod, "_chunks",
+                        lambda n, per_image: [(i, min(n, i + per_chunk)) for i in range(0, n, per_chunk)])
+    geo = dict(stride=stride, padding=pads, dilation=(1, 1), groups=1)
+    np.testing.assert_allclose(conv_mod._conv2d_forward(x, w, **geo), naive_conv2d(x, w, stride, pads),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv_mod._conv2d_weight_grad_forward(x, gy, kernel_size=(3, 2), **geo),
+                               naive_weight_grad(x, gy, (3, 2), stride, pads), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("per_chunk", [1, 2])  # 5 images: 1+1+1+1+1 or 2+2+1

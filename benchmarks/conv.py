@@ -30,7 +30,7 @@ from timing import blas_kernels, median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
-from tinygrad_cnn.ops.conv import _axis, _grad_block, _grad_per_image, _wide_rows  # noqa: E402
+from tinygrad_cnn.ops.conv import _axis, _channel_last, _grad_block, _grad_per_image, _wide_rows  # noqa: E402
 
 CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
     (64, 1, 28, 28, 32, 3, 1, 1),
@@ -56,17 +56,19 @@ def gemm_bound(shape: tuple[int, ...], n_rounds: int, warm: float) -> float:
     forward (O, K) @ (K, L), input gradient (K, O) @ (O, L'), weight gradient (K, L) @ (L, O), with
     K = C_in kH kW, L = N H_out W_row (W_row >= W_out: the computed row width) and L' = N times the
     gradient block the input gradient computes per image (stacked images, the forward's rows, or exactly
-    H_out x W_out when it runs per image; see ops/conv.py)."""
+    H_out x W_out when it runs per image; see ops/conv.py). Layers that run channel-last take the forward as
+    (L, K) @ (K, O) and the weight gradient as (L, K)^T @ (L, O), with L = N H_out W_out."""
     n, c, h, w, o, k, s, p = shape
     wide = _wide_rows(o, c * k * k)
     ah, aw = _axis(h, k, s, (p, p), 1, wide), _axis(w, k, s, (p, p), 1, wide)
     rows, cols_per_row = (ah.out, aw.out) if _grad_per_image(o, c * k * k) else _grad_block(ah, aw, o)
-    kk, ll, lg = c * k * k, n * ah.out * aw.wr, n * rows * cols_per_row
+    last = _channel_last(c, h, w)
+    kk, ll, lg = c * k * k, n * ah.out * (aw.out if last else aw.wr), n * rows * cols_per_row
     rng = np.random.default_rng(1)
     a, cols, g, gb = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll), (o, lg)))
-    at, gt = np.ascontiguousarray(a.T), np.ascontiguousarray(g.T)
-    return sum(median([timed(fn, warm) for _ in range(n_rounds)])
-               for fn in (lambda: a @ cols, lambda: at @ gb, lambda: cols @ gt))
+    at, gt, ct = np.ascontiguousarray(a.T), np.ascontiguousarray(g.T), np.ascontiguousarray(cols.T)
+    fwd, dw = (lambda: ct @ at, lambda: ct.T @ gt) if last else (lambda: a @ cols, lambda: cols @ gt)
+    return sum(median([timed(fn, warm) for _ in range(n_rounds)]) for fn in (fwd, lambda: at @ gb, dw))
 
 
 def main() -> None:

@@ -225,9 +225,9 @@ def _channel_last(c: int, h: int, w: int) -> bool:
     For many channels on small images this beats the phase layout: OpenBLAS runs ``(L, K) @ (K, O)`` faster
     than ``(O, K) @ (K, L)`` (1.43 against 1.75 ms for the forward of (64,32,14,14 -> 64)), and im2col
     copies kW*C-long runs. The transposing copy into channel-last order grows with the image: forward and
-    weight gradient each took 0.88 of the time on (64,32,14,14 -> 64), 0.68 on (64,64,8,8 -> 128), 0.55 on
-    (64,32,16,16 -> 64, s2), 0.93-1.0 on (32,64,16,16 -> 64) and (64,16,14,14 -> 32), but 1.1-1.4x more on
-    28 x 28 and 32 x 32 inputs, and on few channels."""
+    weight gradient each took 0.87-0.88 of the time on (64,32,14,14 -> 64), 0.66-0.71 on (64,64,8,8 -> 128),
+    0.54-0.60 on (64,32,16,16 -> 64, s2), 0.84-1.0 on (32,64,16,16 -> 64) and (64,16,14,14 -> 32), but
+    1.1-1.4x more on 28 x 28 and 32 x 32 inputs, and on few channels."""
     return c >= 16 and h * w <= 256
 
 

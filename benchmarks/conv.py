@@ -30,7 +30,8 @@ from timing import blas_kernels, median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
-from tinygrad_cnn.ops.conv import _axis, _channel_last, _grad_block, _grad_per_image, _wide_rows  # noqa: E402
+from tinygrad_cnn.ops.conv import (  # noqa: E402
+    _axis, _grad_block, _grad_per_image, _takes_channel_last, _wide_rows)
 
 CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
     (64, 1, 28, 28, 32, 3, 1, 1),
@@ -62,7 +63,7 @@ def gemm_bound(shape: tuple[int, ...], n_rounds: int, warm: float) -> float:
     wide = _wide_rows(o, c * k * k)
     ah, aw = _axis(h, k, s, (p, p), 1, wide), _axis(w, k, s, (p, p), 1, wide)
     rows, cols_per_row = (ah.out, aw.out) if _grad_per_image(o, c * k * k) else _grad_block(ah, aw, o)
-    last = _channel_last(c, h, w)
+    last = _takes_channel_last(c, h, w, 1, (1, 1))
     kk, ll, lg = c * k * k, n * ah.out * (aw.out if last else aw.wr), n * rows * cols_per_row
     rng = np.random.default_rng(1)
     a, cols, g, gb = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll), (o, lg)))

@@ -231,6 +231,12 @@ def _channel_last(c: int, h: int, w: int) -> bool:
     return c >= 16 and h * w <= 256
 
 
+def _takes_channel_last(c: int, h: int, w: int, groups: int, dilation: Pair) -> bool:
+    """The channel-last layout handles ungrouped, undilated convs (kW*C contiguous runs); ``_channel_last``
+    says where it pays."""
+    return groups == 1 and dilation == (1, 1) and _channel_last(c, h, w)
+
+
 def _im2col_last(x: np.ndarray, kh: int, kw: int, sh: int, sw: int, pads: Pads, ho: int, wo: int) -> np.ndarray:
     """cols (nb*H_out*W_out, kH*kW*C) with cols[(n, p, q), (i, j, c)] = x_pad[n, c, p*s + i, q*s + j]."""
     nb, c, h, w = x.shape
@@ -350,7 +356,7 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads
     wide = _wide_rows(o // g, cg * kh * kw)
     ah, aw = _axis(h, kh, sh, padding[0], dh, wide), _axis(wd, kw, sw, padding[1], dw, wide)
     out = np.empty((n, o, ah.out, aw.out), dtype=x.dtype)
-    if g == 1 and dilation == (1, 1) and _channel_last(c, h, wd):
+    if _takes_channel_last(c, h, wd, g, dilation):
         wl = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # rows (i, j, c), as the columns
         for n0, n1 in _chunks(n, c * kh * kw * ah.out * aw.out * x.itemsize):
             nb = n1 - n0
@@ -504,7 +510,7 @@ def _conv2d_weight_grad_forward(x: np.ndarray, gy: np.ndarray, *, stride: Pair, 
     cg = c // g
     wide = _wide_rows(o // g, cg * kh * kw)
     ah, aw = _axis(h, kh, sh, padding[0], dh, wide), _axis(wd, kw, sw, padding[1], dw, wide)
-    if g == 1 and dilation == (1, 1) and _channel_last(c, h, wd):
+    if _takes_channel_last(c, h, wd, g, dilation):
         acc = np.zeros((kh * kw * c, o), dtype=x.dtype)  # rows (i, j, c)
         for n0, n1 in _chunks(n, c * kh * kw * ah.out * aw.out * x.itemsize):
             nb = n1 - n0

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .tensor import Tensor, _record
+from .tensor import Node, Tensor, _local, check_dtype, check_forward, fingerprint, share_views
 
 VJP = Callable[..., Tensor]
 
@@ -43,7 +43,7 @@ def _no_samples(rng: np.random.Generator) -> list[Sample]:
     return []
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Op:
     """A registered primitive. Call it on Tensors (plus attribute keywords) to apply it."""
 
@@ -86,7 +86,24 @@ class Op:
             out, saved = out
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        return _record(self, inputs, attrs, out, saved)
+        # Record a node when this thread records and some input requires grad (see tensor.py).
+        st = _local.state
+        if st.anomaly:
+            check_forward(self, inputs, out)
+        result = None
+        if st.grad_enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    node = Node(self, inputs, attrs, saved, st.scope)
+                    result = Tensor._make(out, node)
+                    if st.anomaly:
+                        fingerprint(node, out)
+                    break
+        if result is None:
+            result = Tensor._make(out)
+        if out.base is not None:  # a view of an input shares that input's version counter
+            share_views(result, inputs)
+        return result
 
 
 REGISTRY: dict[str, Op] = {}
@@ -136,7 +153,8 @@ def as_tensor(x: Any, dtype: np.dtype | None = None) -> Tensor:
     """``x`` if it is a Tensor, else a constant Tensor of ``x`` (Python numbers take ``dtype``)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, np.ndarray):
+    if type(x) is np.ndarray:
+        check_dtype(x.dtype, "as_tensor", x.shape)
         return Tensor._make(x)
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
         return Tensor._make(np.asarray(x, dtype=dtype if dtype is not None else np.float32))

@@ -6,6 +6,15 @@ attributes. ``backward()`` visits those nodes from the output back to the leaves
 order and, at each one, calls the op's vector-Jacobian products (VJPs). VJPs are written with registered
 ops too, so under ``create_graph=True`` the backward pass is itself recorded and can be differentiated.
 
+Engine state (grad mode, anomaly mode, the scope, transform nesting) belongs to the calling thread
+(:class:`EngineState`): a new thread starts with gradients on, and ``no_grad()`` or ``backward()`` in one
+thread never changes what another records.
+
+In-place writes (``add_``, ``-=``, ``copy_``, the optimizers, ``load_state_dict``) bump the tensor's
+version. Every write takes a stamp from the same counter that numbers the nodes, so a node knows an input
+was written after it was recorded when that input's stamp is newer than the node; ``backward()`` then
+raises instead of differentiating at the new values.
+
 Arithmetic operators and op methods (``x + y``, ``x.relu()``, ...) are attached to :class:`Tensor` by the
 modules that define the ops, so that each op lives in one place; this file only knows the engine.
 """
@@ -15,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import threading
+import zlib
 from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,11 +37,47 @@ if TYPE_CHECKING:
 
 ArrayLike = Any  # anything np.asarray accepts
 
-_grad_enabled = True
-_creation_order = itertools.count()
-_anomaly = False
-_scope: tuple[str, ...] = ()
-_in_backward_of: str | None = None  # under detect_anomaly: the op whose VJP is running
+
+class EngineState:
+    """The engine's mutable state for one thread; a new thread starts from these defaults."""
+
+    __slots__ = ("grad_enabled", "anomaly", "scope", "in_backward_of", "transform_depth", "saved_modes")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        self.scope: tuple[str, ...] = ()
+        self.in_backward_of: str | None = None  # under detect_anomaly: the op whose VJP is running
+        self.transform_depth = 0  # how many tg.grad / value_and_grad calls surround this one
+        self.saved_modes: list[Any] = []  # values that the active no_grad()/enable_grad()/... restore
+
+
+class _PerThread(threading.local):
+    def __init__(self) -> None:
+        self.state = EngineState()
+
+
+_local = _PerThread()  # one attribute read per op (`_local.state`), then plain slots
+# Numbers nodes and in-place writes in one order (next() on a count is atomic under the GIL).
+_clock = itertools.count()
+_last_write = -1  # the clock at the latest in-place write in any thread: backward skips its checks when older
+
+
+def engine_state() -> EngineState:
+    """This thread's engine state."""
+    return _local.state
+
+
+class _Version:
+    """How often a tensor's data was written in place (``count``) and the clock at the last write (``stamp``).
+
+    Tensors whose arrays share memory (a view and its base, ``detach()``) share one ``_Version``.
+    """
+
+    __slots__ = ("count", "stamp", "shared")
+
+    def __init__(self) -> None:
+        self.count, self.stamp, self.shared = 0, -1, False
 
 
 class Node:
@@ -40,20 +87,23 @@ class Node:
     keep only what a graph drawing needs (shape, dtype, name, producer), so the arrays can be freed.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "saved", "scope", "freed", "seq")
+    __slots__ = ("op", "inputs", "attrs", "saved", "scope", "freed", "seq", "prints")
 
-    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], saved: Any = None) -> None:
+    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], saved: Any = None,
+                 scope: tuple[str, ...] = ()) -> None:
         self.op = op
         self.inputs = inputs
         self.attrs = attrs
         self.saved = saved  # what a `saves=True` op's forward kept for its VJPs
-        self.scope = _scope
+        self.scope = scope
         self.freed = False
-        self.seq = next(_creation_order)
+        self.seq = next(_clock)
+        self.prints: tuple[int, ...] | None = None  # under detect_anomaly: checksums of the arrays it read
 
     def free(self) -> None:
-        self.inputs = tuple([t if t._node is None and t.requires_grad else Ghost(t) for t in self.inputs])
+        self.inputs = tuple([t if t._node is None and t._requires_grad else Ghost(t) for t in self.inputs])
         self.saved = None
+        self.prints = None
         self.freed = True
 
     def __repr__(self) -> str:
@@ -63,23 +113,84 @@ class Node:
 class Ghost:
     """What a freed node still knows about one of its inputs."""
 
-    __slots__ = ("shape", "dtype", "name", "_node", "requires_grad", "grad", "data")
+    __slots__ = ("shape", "dtype", "name", "_node", "requires_grad", "_requires_grad", "grad", "data")
 
     def __init__(self, t: Tensor) -> None:
         self.shape, self.dtype, self.name = t.data.shape, t.data.dtype, t.name
-        self._node, self.requires_grad = t._node, t.requires_grad
+        self._node, self.requires_grad = t._node, t._requires_grad
+        self._requires_grad = t._requires_grad
         self.grad = self.data = None
+
+
+# -------------------------------------------------------------------- the dtype policy at the boundary
+_REFUSED_KINDS = {
+    "c": "complex numbers are not supported (split real and imaginary parts into two float tensors)",
+    "U": "strings are not numbers", "S": "bytes are not numbers", "M": "datetimes are not numbers",
+    "m": "timedeltas are not numbers", "V": "structured (record) arrays are not supported; pass one field",
+    "O": "object arrays are not supported",
+}
+
+
+def check_dtype(dtype: np.dtype, who: str, shape: tuple[int, ...] = ()) -> None:
+    """Raise TypeError unless ``dtype`` is one a tensor may hold: float32, float64, integers or bool."""
+    kind = dtype.kind
+    if kind in "iub" or (kind == "f" and dtype.itemsize in (4, 8)):
+        return
+    if kind == "f":
+        raise TypeError(
+            f"{who}: {dtype} is not supported (shape {shape}); tensors compute in float32 or float64 "
+            f"({'float16 sums lose precision and overflow' if dtype.itemsize == 2 else 'extended precision is not'}); "
+            "convert with .astype(np.float32)"
+        )
+    raise TypeError(f"{who}: cannot hold dtype {dtype} (shape {shape}): {_REFUSED_KINDS.get(kind, 'not a number')}")
+
+
+def as_array(data: ArrayLike, dtype: np.typing.DTypeLike | None = None, who: str = "Tensor") -> np.ndarray:
+    """``data`` as a plain ndarray a tensor may hold, following the dtype policy (see docs/engine.md).
+
+    numpy arrays keep their dtype and are not copied; ``np.matrix`` becomes a plain 2-D array. Python
+    numbers, numpy scalars and (nested) lists become float32 unless ``dtype`` is given. ``None``,
+    masked arrays, non-numeric, complex, float16 and extended-precision data raise TypeError.
+    """
+    if data is None:
+        raise TypeError(f"{who}: got None instead of an array or number")
+    if isinstance(data, np.ma.MaskedArray):
+        raise TypeError(
+            f"{who}: masked arrays are refused (their mask would be dropped); "
+            "pass m.filled(value) or m.compressed() instead"
+        )
+    if isinstance(data, np.ndarray):
+        arr = data if type(data) is np.ndarray else np.asarray(data)  # np.matrix and other subclasses
+        if dtype is not None:
+            target = np.dtype(dtype)
+            check_dtype(target, who, arr.shape)
+            check_dtype(arr.dtype, who, arr.shape)
+            arr = arr.astype(target, copy=False)
+    else:
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"{who}: cannot hold a {type(data).__name__} ({data!r:.40}); strings are not numbers")
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{who}: cannot convert {type(data).__name__} to an array: {e}") from None
+        check_dtype(arr.dtype, who, arr.shape)
+        target = np.dtype(np.float32 if dtype is None else dtype)
+        check_dtype(target, who, arr.shape)
+        arr = arr.astype(target, copy=False)
+    check_dtype(arr.dtype, who, arr.shape)
+    return arr
 
 
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
-    ``Tensor(data, requires_grad=False, dtype=None, name=None)``. Python scalars and lists become
-    float32; float arrays keep their dtype (float32 and float64 are fully supported); integer and
-    boolean arrays are kept as data (labels, indices, masks) and can never require gradients.
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``. Python numbers, numpy scalars and lists
+    become float32; numpy arrays keep their dtype and are not copied. float32 and float64 are the
+    computing dtypes; integer and boolean tensors are data (labels, indices, masks) and never require
+    gradients. Everything else is refused (see :func:`as_array` and the dtype policy in docs/engine.md).
     """
 
-    __slots__ = ("data", "_grad", "_node", "requires_grad", "name", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_node", "_requires_grad", "name", "_retains_grad", "_vc", "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of dropping the graph
 
     def __init__(
@@ -89,14 +200,8 @@ class Tensor:
         dtype: np.typing.DTypeLike | None = None,
         name: str | None = None,
     ) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
-        if isinstance(data, np.ndarray):
-            arr = data if dtype is None else data.astype(dtype, copy=False)
-        else:
-            arr = np.asarray(data, dtype=np.float32 if dtype is None else dtype)
-        if arr.dtype == object:
-            raise TypeError(f"Tensor: cannot hold an object array (from {type(data).__name__})")
+        source = data if isinstance(data, Tensor) else None
+        arr = as_array(data.data if source is not None else data, dtype)
         if requires_grad and arr.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: requires_grad=True needs a floating-point dtype, got {arr.dtype} "
@@ -105,16 +210,19 @@ class Tensor:
         self.data: np.ndarray = arr
         self._grad: Tensor | None = None
         self._node: Node | None = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.name = name
         self._retains_grad = False
+        self._vc: _Version | None = None
+        if source is not None and arr is source.data:
+            _share_version(self, source)  # same memory: writes through either are seen by both
 
     @classmethod
     def _make(cls, data: np.ndarray, node: Node | None = None) -> Tensor:
         """Wrap an op's output array without conversion (the engine's fast path)."""
         t = object.__new__(cls)
-        t.data, t._grad, t._node, t.name, t._retains_grad = data, None, node, None, False
-        t.requires_grad = node is not None
+        t.data, t._grad, t._node, t.name, t._retains_grad, t._vc = data, None, node, None, False, None
+        t._requires_grad = node is not None
         return t
 
     # ---------------------------------------------------------------- array-like attributes
@@ -143,8 +251,22 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._node is None
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor. Settable on leaves only (float dtypes for True)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes made through the library this tensor's data has seen."""
+        return 0 if self._vc is None else self._vc.count
+
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+        """The underlying array (shared, not copied; writing into it bypasses the version counter)."""
         return self.data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -159,8 +281,10 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor._make(self.data)
+        """The same data (shared memory and version counter), cut from the graph."""
+        t = Tensor._make(self.data)
+        _share_version(t, self)
+        return t
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -183,9 +307,11 @@ class Tensor:
     @grad.setter
     def grad(self, value: Tensor | ArrayLike | None) -> None:
         if value is not None:
-            value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=self.dtype))
+            value = value if isinstance(value, Tensor) else Tensor(as_array(value, self.dtype, "grad"))
             if value.shape != self.shape:
                 raise ValueError(f"grad: assigned shape {value.shape} does not match the tensor's {self.shape}")
+            if value.dtype != self.dtype:
+                raise TypeError(f"grad: assigned dtype {value.dtype} does not match the tensor's {self.dtype}")
         self._grad = value
 
     def retain_grad(self) -> Tensor:
@@ -194,11 +320,18 @@ class Tensor:
         return self
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf (in place); returns the tensor."""
+        flag = bool(flag)
+        if self._node is not None:
+            if not flag:
+                raise ValueError(
+                    f"requires_grad: only leaves can stop requiring grad; this tensor (shape {self.shape}) was "
+                    f"computed by '{self._node.op.name}'; use .detach() for a copy cut from the graph"
+                )
+            return self
         if flag and self.dtype.kind != "f":
-            raise TypeError(f"requires_grad_: needs a floating-point dtype, got {self.dtype}")
-        if not flag and self._node is not None:
-            raise ValueError("requires_grad_(False): only leaves can stop requiring grad; use detach()")
-        self.requires_grad = flag
+            raise TypeError(f"requires_grad: needs a floating-point dtype, got {self.dtype} (shape {self.shape})")
+        self._requires_grad = flag
         return self
 
     def backward(
@@ -209,15 +342,193 @@ class Tensor:
         ``grad`` defaults to 1 and may be omitted only for a scalar. With ``create_graph=True`` the
         backward pass is recorded, so the gradients can be differentiated again. The graph's saved
         inputs are released afterwards unless ``retain_graph`` (default: ``create_graph``) is true.
+        Each leaf's ``.grad`` is an array of its own (never shared with another leaf or with ``grad``).
         """
         leaves = _backprop([self], [grad], None, create_graph, retain_graph)
-        for leaf, g in leaves.values():
+        for leaf, g in _unaliased(leaves.values(), create_graph, [grad]):
             if leaf._grad is None:
                 leaf._grad = g
             elif create_graph:
                 leaf._grad = leaf._grad + g
             else:
                 leaf._grad = Tensor._make(leaf._grad.data + g.data)
+
+    # ---------------------------------------------------------------- in-place updates
+    def add_(self, other: Tensor | ArrayLike, alpha: float = 1.0) -> Tensor:
+        """``self += alpha * other`` in place (see :meth:`_inplace` for the rules)."""
+        if alpha != 1.0:
+            other = other * alpha if isinstance(other, Tensor) else np.multiply(_operand_array(other, "add_"), alpha)
+        return self._inplace("add_", other, np.add, lambda a, b: a + b)
+
+    def sub_(self, other: Tensor | ArrayLike, alpha: float = 1.0) -> Tensor:
+        """``self -= alpha * other`` in place."""
+        if alpha != 1.0:
+            other = other * alpha if isinstance(other, Tensor) else np.multiply(_operand_array(other, "sub_"), alpha)
+        return self._inplace("sub_", other, np.subtract, lambda a, b: a - b)
+
+    def mul_(self, other: Tensor | ArrayLike) -> Tensor:
+        """``self *= other`` in place."""
+        return self._inplace("mul_", other, np.multiply, lambda a, b: a * b)
+
+    def div_(self, other: Tensor | ArrayLike) -> Tensor:
+        """``self /= other`` in place (true division; an integer tensor cannot hold the result)."""
+        return self._inplace("div_", other, np.true_divide, lambda a, b: a / b)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clip to ``[min, max]`` in place; the gradient passes where ``min <= x <= max`` (as PyTorch's)."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give min, max or both")
+        for bound in (min, max):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float, np.number))):
+                raise TypeError(f"clamp_: bounds must be numbers, got {type(bound).__name__}")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clamp_: min ({min}) is greater than max ({max})")
+
+        def clip(arr: np.ndarray, _: Any, out: np.ndarray | None = None, casting: str = "same_kind") -> np.ndarray:
+            return np.clip(arr, min, max, out=out, casting=casting)
+
+        def clip_graph(a: Tensor, _: Any) -> Tensor:
+            if min is not None:
+                a = (a < min).where(min, a)
+            if max is not None:
+                a = (a > max).where(max, a)
+            return a
+
+        return self._inplace("clamp_", 0, clip, clip_graph)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: float | int | bool) -> Tensor:
+        """Set every element to ``value`` in place."""
+        if isinstance(value, Tensor):
+            if value.size != 1:
+                raise ValueError(f"fill_: the value must be a number or a one-element tensor, got shape {value.shape}")
+            value = value.item()
+        if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+            raise TypeError(f"fill_: the value must be a number, got {type(value).__name__}")
+        if self.dtype.kind in "iub" and not float(value).is_integer():
+            raise TypeError(f"fill_: {value!r} does not fit the tensor's integer dtype {self.dtype} exactly")
+        return self._inplace("fill_", np.zeros(self.shape, self.dtype) + value, _assign, lambda a, b: b)
+
+    def copy_(self, src: Tensor | ArrayLike) -> Tensor:
+        """Copy ``src`` (broadcast to this tensor's shape, cast to its dtype) into this tensor, in place.
+
+        The gradient flows to ``src`` when it requires grad. Float data is not copied into an integer tensor
+        (that would truncate); use ``.astype`` explicitly.
+        """
+        def copy_graph(a: Tensor, b: Tensor) -> Tensor:
+            out = b.astype(a.dtype)
+            return out if out.shape == a.shape else out.broadcast_to(a.shape)
+
+        return self._inplace("copy_", src, _assign, copy_graph)
+
+    def set_(self, array: ArrayLike) -> Tensor:
+        """Replace this tensor's data by ``array`` (any shape; a float dtype if it requires grad), in place.
+
+        The tensor object stays the same (optimizers and modules holding it keep working) and its version
+        is bumped. ``Module.to(dtype)`` and checkpoint loading use it. Not allowed on a tensor computed
+        by an op while gradients are recorded.
+        """
+        arr = as_array(array.data if isinstance(array, Tensor) else array, who="set_")
+        if self._node is not None and _local.state.grad_enabled:
+            raise RuntimeError(f"set_: this tensor was computed by '{self._node.op.name}'; set_ works on leaves")
+        if self._requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"set_: a tensor that requires grad needs float data, got {arr.dtype}")
+        if self._vc is not None and self._vc.shared:  # the new array shares memory with nothing
+            fresh = _Version()
+            fresh.count = self._vc.count
+            self._vc = fresh
+        self.data = arr
+        self._bump()
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def _bump(self) -> None:
+        global _last_write
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = _Version()
+        vc.count += 1
+        vc.stamp = _last_write = next(_clock)
+
+    def _inplace(self, name: str, other: Any, ufunc: Callable[..., Any], graph: Callable[[Tensor, Any], Tensor]) -> Tensor:
+        """Apply an in-place update.
+
+        Rules (as PyTorch's): while gradients are recorded, a leaf that requires grad cannot be changed in
+        place (wrap parameter updates in ``no_grad()``). When the update itself must be recorded (this
+        tensor or ``other`` requires grad and grad mode is on), the op is recorded out of place and this
+        tensor object takes the result: its old value stays in the graph, and any earlier node that read
+        this tensor raises at ``backward()``. Otherwise the array is written in place. Either way the
+        version is bumped. The result must keep this tensor's shape and dtype kind.
+        """
+        global _last_write
+        other_t = other if isinstance(other, Tensor) else None
+        if _local.state.grad_enabled and (self._requires_grad or (other_t is not None and other_t._requires_grad)):
+            if self._node is None and self._requires_grad:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad{_label(self)} cannot be changed in place while "
+                    "gradients are recorded; update parameters inside `with tg.no_grad():` (as the optimizers "
+                    "do), or use the out-of-place op"
+                )
+            if self._vc is not None and self._vc.shared:
+                raise RuntimeError(
+                    f"{name}: this tensor{_label(self)} shares memory with another (a view, or has views); "
+                    "in-place updates of views are not recorded in a graph: use the out-of-place op"
+                )
+            old = Tensor._make(self.data, self._node)
+            old._requires_grad, old.name, old._vc = self._requires_grad, self.name, self._vc
+            fresh = _Version()
+            fresh.count = self._version + 1
+            fresh.stamp = _last_write = next(_clock)
+            if other_t is None and not isinstance(other, (bool, int, float)):
+                other = Tensor._make(_operand_array(other, name))
+            new = graph(old, other)
+            self._check_result(name, new.data)
+            if new.dtype != self.dtype:
+                new = new.astype(self.dtype)
+            self.data, self._node, self._requires_grad, self._vc = new.data, new._node, new._requires_grad, fresh
+            return self
+        arr = self.data
+        if not arr.flags.writeable:
+            raise ValueError(
+                f"{name}: the tensor's array{_label(self)} is read-only (a broadcast view or a read-only buffer); "
+                "write into a copy (Tensor(x.numpy().copy()))"
+            )
+        src = other_t.data if other_t is not None else _operand_array(other, name)
+        try:
+            result_shape = np.broadcast_shapes(arr.shape, np.shape(src))
+        except ValueError:
+            raise ValueError(f"{name}: shapes {arr.shape} and {np.shape(src)} cannot be broadcast together") from None
+        self._check_result(name, None, result_shape)
+        try:
+            ufunc(arr, src, out=arr, casting="same_kind")
+        except TypeError as e:  # numpy's UFuncTypeError: the result's kind does not fit (float into int)
+            raise TypeError(
+                f"{name}: the result (from {arr.dtype} and {np.asarray(src).dtype}) cannot be stored in this "
+                f"tensor's dtype {arr.dtype}: {e}"
+            ) from None
+        self._bump()
+        return self
+
+    def _check_result(self, name: str, out: np.ndarray | None, shape: tuple[int, ...] | None = None) -> None:
+        shape = out.shape if out is not None else shape
+        if shape != self.shape:
+            raise ValueError(f"{name}: the result has shape {shape}, but the tensor being updated has {self.shape}")
+        if out is not None and self.dtype.kind != "f" and out.dtype.kind == "f":
+            raise TypeError(f"{name}: a {out.dtype} result cannot be stored in this tensor's dtype {self.dtype}")
 
     def __repr__(self) -> str:
         if self.data.size <= 16:
@@ -227,11 +538,46 @@ class Tensor:
         extra = f"shape={self.shape}, dtype={self.dtype}"
         if self._node is not None:
             extra += f", op={self._node.op.name}"
-        elif self.requires_grad:
+        elif self._requires_grad:
             extra += ", requires_grad=True"
         if self.name:
             extra += f", name={self.name!r}"
         return f"Tensor({body}, {extra})"
+
+
+def _assign(arr: np.ndarray, src: Any, out: np.ndarray | None = None, casting: str = "same_kind") -> None:
+    np.copyto(arr, src, casting=casting)
+
+
+def _operand_array(x: Any, who: str) -> np.ndarray:
+    if isinstance(x, (bool, int, float, np.number, np.bool_)):
+        return np.asarray(x)
+    return as_array(x, who=who) if not isinstance(x, np.ndarray) else as_array(x, None, who)
+
+
+def _label(t: Tensor) -> str:
+    return f" ('{t.name}', shape {t.shape})" if t.name else f" (shape {t.shape})"
+
+
+def _share_version(view: Tensor, base: Tensor) -> None:
+    """Make ``view`` and ``base`` (whose arrays share memory) bump one version counter."""
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = _Version()
+    vc.shared = True
+    view._vc = vc
+
+
+def _unaliased(pairs: Any, create_graph: bool, cotangents: Sequence[Any]) -> Iterator[tuple[Tensor, Tensor]]:
+    """The (tensor, grad) pairs with every grad an array of its own: writable, owning its memory, and not
+    handed to another tensor (``a + b`` hands one gradient to both; ``grad=`` is the caller's tensor)."""
+    seen = {id(c.data) for c in cotangents if isinstance(c, Tensor)}
+    for t, g in pairs:
+        arr = g.data
+        if id(arr) in seen or arr.base is not None or not arr.flags.writeable or not arr.flags.owndata:
+            g = (g + 0) if create_graph else Tensor._make(arr.copy())
+        seen.add(id(g.data))
+        yield t, g
 
 
 # -------------------------------------------------------------------- the reverse-mode walk
@@ -269,10 +615,58 @@ def _as_cotangent(root: Tensor, grad: Tensor | ArrayLike | None) -> Tensor:
                 "output, so pass grad= (an array of the output's shape), or reduce it first (e.g. .sum())"
             )
         return Tensor._make(np.ones(root.shape, dtype=root.dtype))
-    g = grad if isinstance(grad, Tensor) else Tensor._make(np.asarray(grad, dtype=root.dtype))
+    if isinstance(grad, Tensor):
+        g = grad
+    else:  # a copy: the caller's array never becomes a .grad
+        g = Tensor._make(np.array(as_array(grad, root.dtype, "backward"), copy=True))
     if g.shape != root.shape:
         raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {root.shape}")
+    if g.dtype != root.dtype:
+        raise TypeError(f"backward: grad has dtype {g.dtype} but the output has dtype {root.dtype}")
     return g
+
+
+def _stale(node: Node, t: Tensor) -> None:
+    """Raise if an input or the output of ``node`` was written in place after the node was recorded."""
+    seq = node.seq
+    for i, inp in enumerate(node.inputs):
+        vc = inp._vc
+        if vc is not None and vc.stamp > seq:
+            raise RuntimeError(
+                f"backward: input {i} of '{node.op.name}'{_label(inp)} was modified by an in-place operation "
+                f"(now at version {vc.count}) after '{node.op.name}' used it; its gradient would be computed at "
+                "the new values. Compute the loss again after the update, or update a copy (out of place)"
+            )
+    vc = t._vc
+    if vc is not None and vc.stamp > seq:
+        raise RuntimeError(
+            f"backward: the output of '{node.op.name}'{_label(t)} was modified by an in-place operation (now at "
+            f"version {vc.count}) after it was computed, and its backward needs it. Use the out-of-place op"
+        )
+
+
+def _fingerprint(arrays: Sequence[Any]) -> tuple[int, ...]:
+    return tuple(zlib.adler32(np.ascontiguousarray(a).view(np.uint8).reshape(-1)) if isinstance(a, np.ndarray) else 0
+                 for a in arrays)
+
+
+def _node_arrays(node: Node, out: np.ndarray) -> list[Any]:
+    saved = node.saved
+    extra = list(saved) if isinstance(saved, (tuple, list)) else [saved]
+    return [t.data for t in node.inputs] + [out] + extra
+
+
+def _check_prints(node: Node, t: Tensor) -> None:
+    """Under detect_anomaly: raise if an array the node read was changed behind the version counters."""
+    now = _fingerprint(_node_arrays(node, t.data))
+    for i, (a, b) in enumerate(zip(node.prints, now)):
+        if a != b:
+            n = len(node.inputs)
+            what = f"input {i}" if i < n else "the output" if i == n else "an array it saved for its backward"
+            raise RuntimeError(
+                f"detect_anomaly: {what} of '{node.op.name}' was changed after the op ran, without an in-place "
+                "method (a write into .data or .numpy()); the gradient would be computed from the new values"
+            )
 
 
 def _backprop(
@@ -283,9 +677,8 @@ def _backprop(
     retain_graph: bool | None,
 ) -> dict[int, tuple[Tensor, Tensor]]:
     """Propagate cotangents from ``roots``; return {id: (tensor, grad)} for the targets (default: the leaves)."""
-    global _grad_enabled, _in_backward_of
     for r in roots:
-        if not r.requires_grad:
+        if not r._requires_grad:
             raise ValueError(
                 f"backward: the output (shape {r.shape}) does not require grad: no input had requires_grad=True, "
                 "or it was computed under no_grad()"
@@ -309,8 +702,12 @@ def _backprop(
             prev = found.get(key)
             found[key] = (t, add(None if prev is None else prev[1], g))
 
-    before = _grad_enabled
-    _grad_enabled = create_graph
+    st = _local.state
+    anomaly = st.anomaly
+    # Only when something was written in place after the oldest node here can a node be stale.
+    check_versions = bool(order) and _last_write > order[0]._node.seq
+    before = st.grad_enabled
+    st.grad_enabled = create_graph
     try:
         for r, c in zip(roots, cotangents):
             accumulate(r, _as_cotangent(r, c))
@@ -318,6 +715,10 @@ def _backprop(
             node = t._node
             g = grads.pop(id(t), None)
             if g is not None:  # else: not on a path from the roots that carries gradient
+                if check_versions:
+                    _stale(node, t)
+                if node.prints is not None:
+                    _check_prints(node, t)
                 if wanted is not None and id(t) in wanted:
                     found[id(t)] = (t, g)
                 if t._retains_grad:
@@ -326,14 +727,14 @@ def _backprop(
                 attrs = {**node.attrs, "saved": node.saved} if op.saves else node.attrs
                 for i, vjp in enumerate(op.vjps):
                     inp = inputs[i]
-                    if vjp is None or not inp.requires_grad:
+                    if vjp is None or not inp._requires_grad:
                         continue
-                    if _anomaly:
-                        _in_backward_of, outer = op.name, _in_backward_of
+                    if anomaly:
+                        st.in_backward_of, outer = op.name, st.in_backward_of
                         try:
                             gi = vjp(g, t, *inputs, **attrs)
                         finally:
-                            _in_backward_of = outer
+                            st.in_backward_of = outer
                     else:
                         gi = vjp(g, t, *inputs, **attrs)
                     if gi.data.shape != inp.data.shape:
@@ -341,8 +742,11 @@ def _backprop(
                             f"{op.name}: the VJP for input {i} returned shape {gi.shape}, expected {inp.shape}"
                         )
                     if gi.data.dtype != inp.data.dtype:
-                        gi = gi.astype(inp.dtype)
-                    if _anomaly and gi.dtype.kind == "f" and not np.isfinite(gi.data).all():
+                        raise RuntimeError(
+                            f"{op.name}: the VJP for input {i} returned dtype {gi.dtype}, but the input is "
+                            f"{inp.dtype} (shape {inp.shape}); a VJP must return its input's dtype"
+                        )
+                    if anomaly and gi.dtype.kind == "f" and not np.isfinite(gi.data).all():
                         raise FloatingPointError(
                             f"detect_anomaly: the backward of '{op.name}' produced NaN/inf in the gradient of input "
                             f"{i} (shape {inp.shape}); incoming gradient finite: {bool(np.isfinite(g.data).all())}"
@@ -351,7 +755,7 @@ def _backprop(
             if not retain:
                 node.free()
     finally:
-        _grad_enabled = before
+        st.grad_enabled = before
     return found
 
 
@@ -365,7 +769,8 @@ def gradients(
 ) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs) contracted with ``grad_outputs``, returned rather than stored in ``.grad``.
 
-    Like ``torch.autograd.grad``. ``inputs`` may be leaves or intermediate tensors of the graph.
+    Like ``torch.autograd.grad``. ``inputs`` may be leaves or intermediate tensors of the graph. Each
+    returned gradient is an array of its own.
     """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -375,83 +780,120 @@ def gradients(
             raise ValueError("gradients: give one grad_output per output")
     else:
         cots = list(grad_outputs)
+    if len(cots) != len(outs):
+        raise ValueError(f"gradients: {len(outs)} outputs but {len(cots)} grad_outputs")
     for t in ins:
-        if not t.requires_grad:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"gradients: inputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
             raise ValueError(f"gradients: an input (shape {t.shape}) does not require grad")
     found = _backprop(outs, cots, ins, create_graph, retain_graph)
-    result = tuple(found[id(t)][1] if id(t) in found else None for t in ins)
+    owned = dict((id(t), g) for t, g in _unaliased(found.values(), create_graph, cots))
+    result = tuple(owned.get(id(t)) for t in ins)
     if not allow_unused and any(g is None for g in result):
         i = next(i for i, g in enumerate(result) if g is None)
         raise ValueError(f"gradients: input {i} (shape {ins[i].shape}) is not used by the outputs; pass allow_unused=True")
     return result
 
 
-# -------------------------------------------------------------------- modes
+# -------------------------------------------------------------------- modes (per thread)
 class _Mode:
-    """A context manager that is also a decorator, switching one module flag."""
+    """A context manager that is also a decorator, setting one field of this thread's :class:`EngineState`."""
 
     def __init__(self, flag: str, value: bool) -> None:
         self.flag, self.value = flag, value
-        self.saved: list[bool] = []
 
     def __enter__(self) -> None:
-        self.saved.append(globals()[self.flag])
-        globals()[self.flag] = self.value
+        st = _local.state
+        st.saved_modes.append(getattr(st, self.flag))
+        setattr(st, self.flag, self.value)
 
     def __exit__(self, *exc: object) -> None:
-        globals()[self.flag] = self.saved.pop()
+        st = _local.state
+        setattr(st, self.flag, st.saved_modes.pop())
 
     def __call__(self, fn: Callable) -> Callable:
+        flag, value = self.flag, self.value
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
+            with _Mode(flag, value):
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
 def no_grad() -> _Mode:
-    """Context manager and decorator: ops inside record no graph (inference, optimizer updates)."""
-    return _Mode("_grad_enabled", False)
+    """Context manager and decorator: ops inside record no graph in this thread (inference, updates)."""
+    return _Mode("grad_enabled", False)
 
 
 def enable_grad() -> _Mode:
-    """Context manager and decorator: turn recording back on inside a ``no_grad`` region."""
-    return _Mode("_grad_enabled", True)
+    """Context manager and decorator: turn recording back on (this thread) inside a ``no_grad`` region."""
+    return _Mode("grad_enabled", True)
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    """Whether ops called from this thread record the graph now."""
+    return _local.state.grad_enabled
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether ``detect_anomaly()`` is on in this thread."""
+    return _local.state.anomaly
 
 
 def detect_anomaly() -> _Mode:
-    """Context manager and decorator: raise at the first op whose forward or backward makes NaN/inf."""
-    return _Mode("_anomaly", True)
+    """Context manager and decorator: raise at the first op whose forward or backward makes NaN/inf, and
+    check at backward that no array a node read was changed behind the version counters (this thread)."""
+    return _Mode("anomaly", True)
 
 
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[None]:
-    """Name a block of the model: ops recorded inside carry the scope (graph drawings cluster by it)."""
-    global _scope
-    saved = _scope
-    _scope = saved + (str(name),)
+    """Name a block of the model: ops recorded inside (in this thread) carry the scope; drawings cluster by it."""
+    st = _local.state
+    saved = st.scope
+    st.scope = saved + (str(name),)
     try:
         yield
     finally:
-        _scope = saved
+        st.scope = saved
 
 
-def _record(op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any], out: np.ndarray, saved: Any = None) -> Tensor:
-    """Wrap an op's output, recording a node when gradients are on and some input requires them."""
-    if _anomaly and out.dtype.kind == "f" and not np.isfinite(out).all():
+@contextlib.contextmanager
+def transform_level() -> Iterator[int]:
+    """Count one more function transform around the code inside; yields how many surround it (this thread)."""
+    st = _local.state
+    outer = st.transform_depth
+    st.transform_depth = outer + 1
+    try:
+        yield outer
+    finally:
+        st.transform_depth = outer
+
+
+def check_forward(op: Op, inputs: Sequence[Tensor], out: np.ndarray) -> None:
+    """Under detect_anomaly: raise if ``op``'s forward made NaN/inf, saying whether its inputs already had them."""
+    if out.dtype.kind == "f" and not np.isfinite(out).all():
         bad_in = [i for i, t in enumerate(inputs) if t.dtype.kind == "f" and not np.isfinite(t.data).all()]
-        during = f" inside the backward of '{_in_backward_of}'" if _in_backward_of else ""
+        during = _local.state.in_backward_of
+        where = f" inside the backward of '{during}'" if during else ""
         raise FloatingPointError(
-            f"detect_anomaly: the forward of '{op.name}'{during} produced NaN/inf (output shape {out.shape}, input shapes "
-            f"{[t.shape for t in inputs]})" + (f"; inputs {bad_in} were already non-finite" if bad_in else "")
+            f"detect_anomaly: the forward of '{op.name}'{where} produced NaN/inf (output shape {out.shape}, input "
+            f"shapes {[t.shape for t in inputs]})" + (f"; inputs {bad_in} were already non-finite" if bad_in else "")
         )
-    if _grad_enabled:
-        for t in inputs:
-            if t.requires_grad:
-                return Tensor._make(out, Node(op, inputs, attrs, saved))
-    return Tensor._make(out)
+
+
+def fingerprint(node: Node, out: np.ndarray) -> None:
+    """Under detect_anomaly: remember checksums of the arrays ``node``'s VJPs will read."""
+    node.prints = _fingerprint(_node_arrays(node, out))
+
+
+def share_views(result: Tensor, inputs: Sequence[Tensor]) -> None:
+    """An op returned a view (``result.data.base`` is set): share the version of the input it views."""
+    out = result.data
+    for t in inputs:
+        if np.may_share_memory(out, t.data):
+            _share_version(result, t)
+            return

@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, enable_grad, gradients
-
-_depth = 0  # how many transforms are running around the current call
+from .tensor import Tensor, enable_grad, gradients, transform_level
 
 
 def _flatten(tree: Any, path: str = "") -> tuple[list[tuple[str, Any]], Callable[[list[Any]], Any]]:
@@ -70,7 +68,6 @@ def value_and_grad(
 
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        global _depth
         args = list(args)
         rebuilds, leaves = [], []
         for n in nums:
@@ -81,18 +78,14 @@ def value_and_grad(
             args[n] = rebuild(ts)
             rebuilds.append((rebuild, len(ts)))
             leaves.extend(ts)
-        _depth += 1
-        try:
-            with enable_grad():
-                result = fn(*args, **kwargs)
-        finally:
-            _depth -= 1
+        with transform_level() as outer, enable_grad():
+            result = fn(*args, **kwargs)
         value, aux = result if has_aux else (result, None)
         if not isinstance(value, Tensor) or value.size != 1:
             shape = value.shape if isinstance(value, Tensor) else type(value).__name__
             raise ValueError(f"grad: the function must return a scalar Tensor, got {shape}")
         if value.requires_grad:
-            gs = gradients(value.reshape(()), leaves, create_graph=_depth > 0, allow_unused=True)
+            gs = gradients(value.reshape(()), leaves, create_graph=outer > 0, allow_unused=True)
         else:
             gs = (None,) * len(leaves)
         gs = [Tensor(np.zeros_like(t.data)) if g is None else g for g, t in zip(gs, leaves)]

@@ -11,8 +11,9 @@ is reported as a fraction of it, next to the fraction that the three bare GEMMs 
 reach alone on the same shape (the ceiling of the method with this BLAS). FLOPs: 2 N C_out H_out W_out
 (C_in/groups) kH kW forward, 3x that for forward+backward (input and weight gradients).
 
-Memory: no environment tuning; importing tinygrad_cnn keeps freed memory for reuse process-wide (see
-tinygrad_cnn/memory.py), so torch's allocations in this process are reused without page faults too.
+Memory: no environment tuning; the script turns on keeping freed memory for reuse,
+``tinygrad_cnn.memory.keep_freed_memory()`` (as ``tinygrad-cnn train`` does), and says so in its header. The
+setting is process-wide, so torch's allocations in this process are reused without page faults too.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="timed calls per figure (median)")
     ap.add_argument("--warm", type=float, default=0.3, help="seconds of untimed calls before each timed call")
     args = ap.parse_args()
+    kept = tg.memory.keep_freed_memory(True)
     import torch
 
     torch.set_num_threads(2)
@@ -147,6 +149,8 @@ def main() -> None:
           f"(readings before/after: {readings[0]:.0f}/{readings[1]:.0f}); {args.rounds} interleaved rounds, "
           f"{args.warm:g} s warm-up before each call; times are medians, ratios medians of per-round ratios; "
           f"{blas_kernels()}")
+    print("memory: " + ("keep_freed_memory() on (process-wide: ours and torch's allocations both reuse freed memory)"
+                        if kept else "keep_freed_memory() unavailable (not glibc): malloc defaults for both sides"))
     if min(readings) < 0.7 * rate:
         print("note: the GEMM readings differ by more than 30%: other work shared the cores, timings are unreliable")
     print()

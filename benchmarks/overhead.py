@@ -3,7 +3,8 @@
 Run: python benchmarks/overhead.py [--ops 1000] [--rounds 15]
 Both libraries run in this process on the same inputs; each side is warmed for ~0.3 s before each
 timed call and the sides alternate over rounds (see timing.py); times are medians (µs per op), ratios
-medians of the per-round ratios.
+medians of the per-round ratios. The script turns on keeping freed memory for reuse,
+``tinygrad_cnn.memory.keep_freed_memory()``, process-wide (both sides), and says so in its header.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     p.add_argument("--ops", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=15)
     args = p.parse_args()
+    kept = tg.memory.keep_freed_memory(True)
     n = args.ops
     x0 = np.linspace(-0.5, 0.5, 4).astype(np.float32)
 
@@ -87,7 +89,8 @@ def main() -> None:
 
     print(f"# Per-op overhead: chain of {n} ops on shape (4,), {args.rounds} interleaved rounds; "
           "times are medians, ratios medians of per-round ratios")
-    print(f"# numpy {np.__version__}, torch {torch_version}, Python {platform.python_version()}")
+    print(f"# numpy {np.__version__}, torch {torch_version}, Python {platform.python_version()}; memory: "
+          + ("keep_freed_memory() on (process-wide: both sides)" if kept else "malloc defaults (not glibc)"))
     print()
     print("| mode | tinygrad_cnn µs/op | torch µs/op | ratio (ours / torch) |")
     print("|---|---|---|---|")

@@ -1,16 +1,18 @@
 """Training-step time and peak memory: LeNet-5 and the small CNN, tinygrad_cnn vs PyTorch.
 
-Run: python benchmarks/train.py [--rounds 7] [--batches 64 256] [--models lenet5 cnn] [--no-rss]
+Run: python benchmarks/train.py [--rounds 7] [--batches 64 256] [--models lenet5 cnn] [--no-rss] [--default-malloc]
 
 A training step is forward, cross-entropy, backward and an Adam update on one batch of random 28x28 images.
 Both libraries run in this process on the same inputs and the same initial weights, with 2 threads; before
 each timed measurement a side runs untimed for ~0.3 s so the other side's thread pools are idle (see
 BENCHMARKING.md); the sides alternate over rounds, times are medians and the time ratio is the median of
-the per-round ratios (see timing.py). Importing tinygrad_cnn keeps freed memory for reuse process-wide
-(tinygrad_cnn/memory.py), so torch's steps in this process run without page faults too. Peak memory (max
-RSS) is measured in a fresh subprocess per model, batch and library, each running 20 steps, as users run
-it (no environment tuning; the torch subprocess never imports tinygrad_cnn); torch's figure includes its
-own import (~220 MiB).
+the per-round ratios (see timing.py). The timed run turns on keeping freed memory for reuse,
+``tinygrad_cnn.memory.keep_freed_memory()``, as ``tinygrad-cnn train`` does; the setting is process-wide, so
+torch's steps in this process run without page faults too (``--default-malloc`` leaves glibc's malloc at
+its defaults for both sides instead). The printed header says which. Peak memory (max RSS) is measured in a
+fresh subprocess per model, batch and library, each running 20 steps with malloc's defaults, as library
+users run it (no environment tuning; the torch subprocess never imports tinygrad_cnn); torch's figure
+includes its own import (~220 MiB).
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ def main() -> None:
     p.add_argument("--batches", type=int, nargs="+", default=[64, 256])
     p.add_argument("--models", nargs="+", default=["lenet5", "cnn"], choices=["lenet5", "cnn"])
     p.add_argument("--no-rss", action="store_true", help="skip the peak-memory subprocesses")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="do not call keep_freed_memory() for the timed steps (glibc's defaults, both sides)")
     p.add_argument("--rss-child", nargs=3, metavar=("SIDE", "MODEL", "BATCH"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.rss_child:
@@ -140,6 +144,9 @@ def main() -> None:
         rss_child(side, model, int(batch))
         return
 
+    from tinygrad_cnn import memory
+
+    kept = False if args.default_malloc else memory.keep_freed_memory(True)
     import torch
 
     rows = []
@@ -162,6 +169,9 @@ def main() -> None:
           "medians, the time ratio the median of per-round ratios")
     print(f"# numpy {np.__version__}, torch {torch.__version__}, Python {platform.python_version()}, "
           f"{platform.machine()}, {time.strftime('%Y-%m-%d')}; {blas_kernels()}")
+    print("# memory: " + ("keep_freed_memory() on for the timed steps (process-wide: both sides reuse freed memory)"
+                          if kept else "glibc malloc defaults for the timed steps (keep_freed_memory() not in effect)")
+          + "; peak-RSS subprocesses use malloc's defaults")
     print()
     print("| model | batch | tinygrad_cnn ms/step | torch ms/step | time ratio | tinygrad_cnn peak RSS MiB "
           "| torch peak RSS MiB | RSS ratio |")

@@ -46,6 +46,7 @@ def torch_op(torch, name, attrs):
     table = {
         "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "neg": torch.neg,
         "pow": lambda x: torch.pow(x, attrs.get("exponent")), "exp": torch.exp, "log": torch.log,
+        "rpow": lambda y: torch.pow(attrs.get("base"), y),
         "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
         "cast": lambda x: x.to(getattr(torch, np.dtype(attrs.get("dtype", "f8")).name)),
         "where": torch.where, "sum": tsum, "max": tmax, "matmul": torch.matmul,

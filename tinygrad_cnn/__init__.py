@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import memory  # noqa: F401  (first: keeps freed memory for reuse, see memory.py)
+from . import memory  # noqa: F401  (opt-in: memory.keep_freed_memory(); importing changes nothing)
 from . import ops  # noqa: F401  (fills the registry and attaches the Tensor methods)
 from . import functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .registry import REGISTRY, Op, Sample, register_op
-from .tensor import Tensor, detect_anomaly, enable_grad, gradients, is_grad_enabled, no_grad, scope
+from .tensor import (Tensor, detect_anomaly, enable_grad, gradients, is_anomaly_enabled, is_grad_enabled, no_grad,
+                     scope)
 from .transforms import grad, value_and_grad
 from .viz import draw_graph
 from . import data, init, models, nn, optim, plots  # noqa: E402,F401  (the training layer)
@@ -55,6 +56,6 @@ def _shape(shape: tuple) -> tuple[int, ...]:
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "functional", "grad", "value_and_grad", "gradients",
     "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
-    "detect_anomaly", "scope", "REGISTRY", "Op", "Sample", "register_op", "draw_graph",
+    "detect_anomaly", "is_anomaly_enabled", "scope", "REGISTRY", "Op", "Sample", "register_op", "draw_graph",
     "nn", "optim", "data", "init", "models", "plots", "memory",
 ]

@@ -42,8 +42,9 @@ class IDXError(ValueError):
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw, or gzip-compressed: detected from its first bytes) into a numpy array.
 
-    Raises FileNotFoundError for a missing file and :class:`IDXError` for a bad gzip stream, a bad magic
-    number, or a data length that does not match the header's dimensions.
+    Raises FileNotFoundError for a missing file and :class:`IDXError` (a ValueError) for a bad gzip stream, a
+    bad magic number, a data length that does not match the header's dimensions, or a file holding no values
+    (a zero dimension).
     """
     path = Path(path)
     if not path.is_file():
@@ -73,6 +74,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             f"read_idx: {path} is {what}: dimensions {dims} of {dtype.name} need {expected} bytes of data, "
             f"found {found}"
         )
+    if 0 in dims:
+        raise IDXError(f"read_idx: {path} is empty: its dimensions {dims} hold no values")
     arr = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
     return arr.astype(dtype.newbyteorder("="), copy=True)
 
@@ -84,6 +87,10 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     code = codes.get(arr.dtype.newbyteorder("="))
     if code is None or arr.ndim == 0 or arr.ndim > 255:
         raise ValueError(f"write_idx: cannot store an array of dtype {arr.dtype} and shape {arr.shape} as IDX")
+    if arr.size == 0:
+        raise ValueError(
+            f"write_idx: refusing to write an empty array (shape {arr.shape}); read_idx refuses such files"
+        )
     payload = bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
     payload += np.ascontiguousarray(arr, dtype=_IDX_TYPES[code]).tobytes()
     path = Path(path)
@@ -116,6 +123,9 @@ class Dataset:
         if split not in ("train", "test"):
             raise ValueError(f"Dataset.loader: split must be 'train' or 'test', got {split!r}")
         x, y = (self.train_images, self.train_labels) if split == "train" else (self.test_images, self.test_labels)
+        if limit is not None and (isinstance(limit, (bool, np.bool_)) or not isinstance(limit, (int, np.integer))
+                                  or limit < 1):
+            raise ValueError(f"Dataset.loader: limit must be None or an integer >= 1, got {limit!r}")
         if limit is not None:
             x, y = x[:limit], y[:limit]
         return DataLoader(x, y, batch_size, shuffle=split == "train" if shuffle is None else shuffle, seed=seed,
@@ -124,6 +134,8 @@ class Dataset:
 
 def _pixel_stats(images: np.ndarray) -> tuple[float, float]:
     """Mean and std of uint8 pixels on the 0-1 scale, exactly, from a histogram (no float copy of the data)."""
+    if images.size == 0:
+        raise ValueError(f"pixel statistics of an empty image set (shape {images.shape}) are undefined")
     counts = np.bincount(images.reshape(-1), minlength=256).astype(np.float64)
     values = np.arange(256) / 255.0
     mean = float((counts * values).sum() / counts.sum())
@@ -296,6 +308,12 @@ def make_patterns(n: int, seed: int | np.random.SeedSequence = 0, size: int = 28
     stroke width (1-2.5 px), brightness and, for diagonals, direction; then Gaussian noise of std ``noise``
     (on the 0-1 scale) and clipping. The same seed gives the same images on every machine.
     """
+    for arg, v, low in (("n", n, 0), ("size", size, 1)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < low:
+            raise ValueError(f"make_patterns: {arg} must be an integer >= {low}, got {v!r}")
+    if isinstance(noise, (bool, np.bool_)) or not isinstance(noise, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"make_patterns: noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     k = len(PATTERN_CLASSES)
     labels = rng.permutation(np.arange(n) % k).astype(np.int64)
@@ -334,6 +352,9 @@ def make_patterns(n: int, seed: int | np.random.SeedSequence = 0, size: int = 28
 
 def load_patterns(n_train: int = 6000, n_test: int = 1000, seed: int = 0, noise: float = 0.2) -> Dataset:
     """The synthetic ``patterns`` dataset (28x28, 6 classes), generated from ``seed`` with no files."""
+    for arg, v in (("n_train", n_train), ("n_test", n_test)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"load_patterns: {arg} must be an integer >= 1, got {v!r}")
     train_seq, test_seq = np.random.SeedSequence(seed).spawn(2)
     xtr, ytr = make_patterns(n_train, train_seq, noise=noise)
     xte, yte = make_patterns(n_test, test_seq, noise=noise)
@@ -364,6 +385,10 @@ class DataLoader:
     leaves out a final batch smaller than ``batch_size``. ``shift`` > 0 augments: each image moves by a
     random whole number of pixels in [-shift, shift] along each axis, the uncovered border filled with
     background (pixel 0), drawn from the same generator.
+
+    Arguments are checked (ValueError): the dataset must not be empty, ``batch_size`` is an int >= 1 (and
+    not larger than the dataset with ``drop_last``, which would leave no batch), ``mean`` finite, ``std``
+    finite and > 0.
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int = 64, shuffle: bool = False,
@@ -377,10 +402,22 @@ class DataLoader:
             )
         if images.dtype != np.uint8 and images.dtype.kind != "f":
             raise TypeError(f"DataLoader: images must be uint8 or float, got {images.dtype}")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        if len(images) == 0 or images[0].size == 0:
+            raise ValueError(
+                f"DataLoader: the dataset is empty (images of shape {images.shape}); there is nothing to batch"
+            )
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        for arg, v in (("mean", mean), ("std", std)):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(v):
+                raise ValueError(f"DataLoader: {arg} must be a finite number, got {v!r}")
         if std <= 0:
             raise ValueError(f"DataLoader: std must be positive, got {std}")
+        if drop_last and batch_size > len(images):
+            raise ValueError(
+                f"DataLoader: drop_last with batch_size {batch_size} > {len(images)} examples leaves no batch"
+            )
         if not isinstance(shift, (int, np.integer)) or shift < 0 or 2 * shift >= min(images.shape[-2:]):
             most = (min(images.shape[-2:]) - 1) // 2
             raise ValueError(f"DataLoader: shift must be an int in [0, {most}], got {shift!r}")

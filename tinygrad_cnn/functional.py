@@ -6,6 +6,7 @@ gradients (of any order) come from the primitives' VJPs. Each is also a Tensor m
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Literal
 
 import numpy as np
@@ -28,33 +29,88 @@ from .tensor import Tensor
 Reduction = Literal["mean", "sum", "none"]
 
 
+_AxisError = np.exceptions.AxisError if hasattr(np, "exceptions") else np.AxisError  # a ValueError and IndexError
+
+
+def _floating(x: Any, op: str) -> Tensor:
+    """``x`` as a Tensor, integer and boolean data promoted to float32 (as PyTorch's float-valued ops do)."""
+    x = as_tensor(x)
+    return x.astype(np.float32) if x.dtype.kind in "biu" else x
+
+
+def _axes(x: Tensor, axis: Axis, op: str) -> tuple[int, ...] | None:
+    """``axis`` as sorted non-negative ints (None: all); the errors name ``op``. A 0-d tensor takes axis 0 or -1
+    (PyTorch's convention for scalars), meaning the whole tensor."""
+    if axis is None:
+        return None
+    items = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(items, (tuple, list)):
+        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+    ndim = x.ndim
+    out = []
+    for a in items:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
+            raise _AxisError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimension(s) (shape {x.shape})")
+        out.append(int(a) % builtins.max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return None if ndim == 0 else tuple(sorted(out))
+
+
+def _axis(x: Tensor, axis: Any, op: str) -> int | None:
+    """A single ``axis`` as a non-negative int (None for a 0-d tensor); the errors name ``op``."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    axes = _axes(x, axis, op)
+    return None if axes is None else axes[0]
+
+
+def _count(x: Tensor, axes: tuple[int, ...] | None) -> int:
+    return x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+
+
 @tensor_method
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Arithmetic mean over ``axis`` (None: all): sum / count."""
-    axes = normalize_axes(axis, x.ndim)
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    return x.sum(axes, keepdims) / float(count)
+    """Arithmetic mean over ``axis`` (None: all): sum / count. Integer and boolean tensors give float32."""
+    x = _floating(x, "mean")
+    axes = _axes(x, axis, "mean")
+    return x.sum(axes, keepdims) / float(_count(x, axes))
 
 
 @tensor_method
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over ``axis``: mean of squared deviations, divided by (count - ddof)."""
-    axes = normalize_axes(axis, x.ndim)
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    """Variance over ``axis``: mean of squared deviations, divided by (count - ddof); float32 for integer data."""
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, np.integer)) or ddof < 0:
+        raise ValueError(f"var: ddof must be an integer >= 0, got {ddof!r}")
+    x = _floating(x, "var")
+    axes = _axes(x, axis, "var")
     centered = x - x.mean(axes, keepdims=True)
-    return (centered * centered).sum(axes, keepdims) / float(count - ddof)
+    return (centered * centered).sum(axes, keepdims) / float(_count(x, axes) - ddof)
 
 
 @tensor_method
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``: -max(-x)."""
-    return -((-x).max(axis, keepdims))
+    """Minimum over ``axis``: -max(-x) for float tensors (so the gradient is max's); integer and boolean
+    tensors (which carry no gradient) take numpy's minimum directly (negation would wrap unsigned values)."""
+    x = as_tensor(x)
+    axes = _axes(x, axis, "min")
+    if x.dtype.kind in "biu":
+        if x.size == 0 or (axes is not None and any(x.shape[a] == 0 for a in axes)):
+            raise ValueError(f"min: cannot take the min over an empty axis of shape {x.shape}")
+        return Tensor._make(np.asarray(np.min(x.data, axis=axes, keepdims=bool(keepdims))))
+    return -((-x).max(axes, keepdims))
 
 
 @tensor_method
 def argmax(x: Tensor, axis: int | None = None) -> Tensor:
     """Index of the maximum along ``axis`` (an integer tensor, no gradient)."""
-    return Tensor._make(np.asarray(np.argmax(x.data, axis=axis)))
+    x = as_tensor(x)
+    ax = None if axis is None else _axis(x, axis, "argmax")
+    if x.size == 0 or (ax is not None and x.shape[ax] == 0):
+        raise ValueError(f"argmax: cannot take the argmax over an empty axis of shape {x.shape}")
+    return Tensor._make(np.asarray(np.argmax(x.data, axis=ax)))
 
 
 @tensor_method
@@ -65,36 +121,45 @@ def square(x: Tensor) -> Tensor:
 
 @tensor_method
 def sqrt(x: Tensor) -> Tensor:
-    """x ** 0.5."""
-    return x ** 0.5
+    """x ** 0.5 (float32 for integer and boolean tensors)."""
+    return _floating(x, "sqrt") ** 0.5
 
 
 @tensor_method
 def abs(x: Tensor) -> Tensor:  # noqa: A001
-    """|x| = x * sign(x); its derivative at 0 is taken as 0."""
+    """|x| = x * sign(x); its derivative at 0 is taken as 0. Integer tensors keep their dtype."""
+    x = as_tensor(x)
+    if x.dtype.kind in "biu":
+        return Tensor._make(np.abs(x.data))
     return x * Tensor._make(np.sign(x.data))
 
 
 @tensor_method
 def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the (constant) max."""
-    axes = normalize_axes(axis, x.ndim)
-    m = Tensor._make(np.max(x.data, axis=axes, keepdims=True))
+    x = _floating(x, "logsumexp")
+    axes = _axes(x, axis, "logsumexp")
+    m = np.max(x.data, axis=axes, keepdims=True)
+    m = Tensor._make(np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype)))  # an infinite max: inf - inf
     out = (x - m).exp().sum(axes, keepdims=True).log() + m
     return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
 
 
 @tensor_method
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x): finite for any finite logits (the max is subtracted first)."""
-    return x - x.logsumexp(axis, keepdims=True)
+    """x - logsumexp(x): finite for any finite logits (the max is subtracted first); float32 for integer data."""
+    x = _floating(x, "log_softmax")
+    ax = _axis(x, axis, "log_softmax")
+    return x - x.logsumexp(ax, keepdims=True)
 
 
 @tensor_method
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x - max) / sum(exp(x - max)) along ``axis``."""
-    e = (x - Tensor._make(np.max(x.data, axis=axis, keepdims=True))).exp()
-    return e / e.sum(axis, keepdims=True)
+    """exp(x - max) / sum(exp(x - max)) along ``axis``; float32 for integer data."""
+    x = _floating(x, "softmax")
+    ax = _axis(x, axis, "softmax")
+    e = (x - Tensor._make(np.max(x.data, axis=ax, keepdims=True))).exp()
+    return e / e.sum(ax, keepdims=True)
 
 
 def _reduce(loss: Tensor, reduction: Reduction, name: str) -> Tensor:
@@ -107,35 +172,94 @@ def _reduce(loss: Tensor, reduction: Reduction, name: str) -> Tensor:
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(logits: Tensor, target: Tensor | np.ndarray | list[int], reduction: Reduction = "mean") -> Tensor:
-    """Softmax cross-entropy: -log_softmax(logits)[i, target[i]], for logits (N, C), integer targets (N,)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+def _class_targets(target: Any, n: int, c: int, ignore_index: int, name: str, what: str) -> np.ndarray:
+    """Integer class indices of shape (n,), each in [0, c) or equal to ``ignore_index`` (errors name ``name``)."""
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
+    if isinstance(target, Tensor):
+        t = target.data
+    elif isinstance(target, (list, tuple)) and len(target) == 0:
+        t = np.zeros(0, dtype=np.int64)
+    else:
+        t = np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}")
+    if t.shape != (n,):
+        raise ValueError(f"{name}: targets of shape {t.shape} do not match {what} (need ({n},))")
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name}: targets must lie in [0, {c}) (or equal ignore_index={ignore_index}), got {t[i]} at index {i}"
+            f" ({int(bad.sum())} out of range)"
+        )
+    return t
+
+
+def _nll(log_probs: Tensor, t: np.ndarray, reduction: Reduction, ignore_index: int, name: str) -> Tensor:
+    """-log_probs[i, t[i]] over the rows whose target is not ``ignore_index``, reduced as PyTorch's nll_loss:
+    'none' gives 0 for ignored rows, 'sum' adds the rest, 'mean' divides by the number not ignored (so a batch
+    with every target ignored, or an empty batch, has a NaN mean, with a zero gradient, as in PyTorch)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    keep = t != ignore_index
+    n = len(t)
+    if keep.all() and n:
+        return _reduce(-log_probs[np.arange(n), t], reduction, name)
+    rows = np.flatnonzero(keep)
+    picked = -log_probs[rows, t[rows]]  # ignored rows are never read: their gradient is exactly zero
+    if reduction == "none":
+        return scatter(picked, rows, (n,))
+    total = picked.sum()
+    if reduction == "sum":
+        return total
+    if len(rows):
+        return total / float(len(rows))
+    return total + Tensor._make(np.asarray(np.nan, dtype=total.dtype))  # 0 / 0, as PyTorch (gradient 0)
+
+
+def cross_entropy(logits: Tensor, target: Tensor | np.ndarray | list[int], reduction: Reduction = "mean",
+                  ignore_index: int = -100) -> Tensor:
+    """Softmax cross-entropy: -log_softmax(logits)[i, target[i]], for logits (N, C), integer targets (N,).
+
+    Targets must lie in [0, C) or equal ``ignore_index`` (default -100, as PyTorch's): those rows add nothing
+    and get a zero gradient, and the mean is over the other rows (see :func:`nll_loss`). Integer logits are
+    promoted to float32.
+    """
+    logits = _floating(logits, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
-    if t.shape != logits.shape[:1]:
-        raise ValueError(f"cross_entropy: targets of shape {t.shape} do not match logits {logits.shape} (need ({logits.shape[0]},))")
-    if t.size and (t.min() < 0 or t.max() >= logits.shape[1]):
-        raise ValueError(f"cross_entropy: targets must lie in [0, {logits.shape[1]}), got range [{t.min()}, {t.max()}]")
-    nll = -logits.log_softmax(axis=1)[np.arange(len(t)), t]
-    return _reduce(nll, reduction, "cross_entropy")
+    t = _class_targets(target, logits.shape[0], logits.shape[1], ignore_index, "cross_entropy",
+                       f"logits {logits.shape}")
+    return _nll(logits.log_softmax(axis=1), t, reduction, ignore_index, "cross_entropy")
 
 
 Tensor.cross_entropy = cross_entropy  # type: ignore[attr-defined]
 
 
-def nll_loss(log_probs: Tensor, target: Tensor | np.ndarray, reduction: Reduction = "mean") -> Tensor:
-    """-log_probs[i, target[i]] for log-probabilities (N, C)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if log_probs.ndim != 2 or t.shape != log_probs.shape[:1] or t.dtype.kind not in "iu":
-        raise ValueError(f"nll_loss: need log-probs (N, C) and integer targets (N,), got {log_probs.shape} and {t.shape} {t.dtype}")
-    return _reduce(-log_probs[np.arange(len(t)), t], reduction, "nll_loss")
+def nll_loss(log_probs: Tensor, target: Tensor | np.ndarray, reduction: Reduction = "mean",
+             ignore_index: int = -100) -> Tensor:
+    """-log_probs[i, target[i]] for log-probabilities (N, C) and integer targets (N,) in [0, C).
+
+    As PyTorch's: a target equal to ``ignore_index`` (default -100) is skipped (loss 0 and gradient 0 for its
+    row with ``reduction='none'``); ``'mean'`` divides by the number of targets not ignored, so when every
+    target is ignored (or the batch is empty) the mean is 0/0 = NaN, with a zero gradient, exactly as in
+    PyTorch; use ``reduction='sum'`` where such batches can occur.
+    """
+    log_probs = _floating(log_probs, "nll_loss")
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: log-probs must have shape (N, C), got {log_probs.shape}")
+    t = _class_targets(target, log_probs.shape[0], log_probs.shape[1], ignore_index, "nll_loss",
+                       f"log-probs {log_probs.shape}")
+    return _nll(log_probs, t, reduction, ignore_index, "nll_loss")
 
 
 def mse_loss(pred: Tensor, target: Tensor | np.ndarray, reduction: Reduction = "mean") -> Tensor:
     """Mean squared error (pred - target)^2; the shapes must match exactly (no silent broadcasting)."""
+    pred = _floating(pred, "mse_loss")
     tgt = as_tensor(target, pred.dtype)
+    if tgt.dtype.kind in "biu":
+        tgt = tgt.astype(pred.dtype)
     if tgt.shape != pred.shape:
         raise ValueError(f"mse_loss: prediction {pred.shape} and target {tgt.shape} must have the same shape")
     return _reduce((pred - tgt).square(), reduction, "mse_loss")
@@ -158,7 +282,19 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 @tensor_method
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge axes start_dim..end_dim into one (PyTorch's flatten; nn.Flatten uses start_dim=1)."""
+    """Merge axes start_dim..end_dim into one (PyTorch's flatten; nn.Flatten uses start_dim=1).
+
+    Both dims must lie in [-ndim, ndim) (a 0-d tensor takes 0 or -1 and becomes shape (1,)).
+    """
+    x = as_tensor(x)
+    for arg, d in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"flatten: {arg} must be an int, got {d!r}")
+        n = builtins.max(x.ndim, 1)
+        if not -n <= d < n:
+            raise _AxisError(
+                f"flatten: {arg}={d} is out of range for a tensor of {x.ndim} dimension(s) (shape {x.shape})"
+            )
     if x.ndim == 0:
         return x.reshape(1)
     s, e = start_dim % x.ndim, end_dim % x.ndim
@@ -167,4 +303,4 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in {"annotations", "Any", "Literal", "np"}]
+__all__ = [n for n in dir() if not n.startswith("_") and n not in {"annotations", "Any", "Literal", "np", "builtins"}]

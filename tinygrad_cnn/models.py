@@ -349,8 +349,11 @@ def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, An
                     config: Mapping[str, Any] | None = None) -> Path:
     """Write an ``.npz`` checkpoint atomically (a temporary file renamed into place).
 
-    It holds only numeric arrays and strings, no pickle: ``params/<name>`` per parameter, and the format tag,
-    the model name and the JSON-encoded ``config`` as string arrays.
+    It holds only floating-point arrays and strings, no pickle: ``params/<name>`` per parameter, and the
+    format tag, the model name and the JSON-encoded ``config`` as string arrays. Parameters that are not
+    floating point raise TypeError (they could not be trained or loaded back). If writing fails or is
+    interrupted (an exception, KeyboardInterrupt), the temporary file is removed and an existing file at
+    ``path`` is left as it was.
     """
     path = Path(path)
     arrays: dict[str, np.ndarray] = {
@@ -359,20 +362,27 @@ def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, An
     }
     for k, v in params.items():
         arr = np.asarray(v.data if isinstance(v, Tensor) else v)
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"save_checkpoint: parameter {k!r} has dtype {arr.dtype}; only numeric arrays are stored")
+        if arr.dtype.kind != "f":
+            raise TypeError(f"save_checkpoint: parameter {k!r} has dtype {arr.dtype}; only floating-point "
+                            "arrays are stored")
         arrays[f"params/{k}"] = arr
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            fd = -1  # owned by f from here on
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return path
 
 
@@ -380,7 +390,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, never unpickling anything.
 
     Raises FileNotFoundError for a missing file and :class:`CheckpointError` for a file that is not an
-    ``.npz`` archive (e.g. a pickle), holds object (pickled) arrays, is damaged, or lacks the format tag.
+    ``.npz`` archive (e.g. a pickle), holds object (pickled) arrays, is damaged, lacks the format tag, or
+    holds parameters that are not floating point (integer, boolean, complex or string arrays).
     """
     path = Path(path)
     if not path.is_file():
@@ -409,15 +420,22 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         config = json.loads(str(arrays["__config__"]))
     except (KeyError, json.JSONDecodeError) as e:
         raise CheckpointError(f"load_checkpoint: {path} has a damaged header: {e}") from None
+    if not isinstance(config, dict):
+        raise CheckpointError(f"load_checkpoint: {path} has a damaged header: its config is a "
+                              f"{type(config).__name__}, not a JSON object")
     params = {k[len("params/"):]: v for k, v in arrays.items() if k.startswith("params/")}
     for k, v in params.items():
-        if v.dtype.kind not in "fiub":
-            raise CheckpointError(f"load_checkpoint: parameter {k!r} in {path} has dtype {v.dtype}")
+        if v.dtype.kind != "f":
+            raise CheckpointError(f"load_checkpoint: parameter {k!r} in {path} has dtype {v.dtype}; "
+                                  "parameters must be floating-point arrays")
     return Checkpoint(model, params, config)
 
 
 def params_from_checkpoint(ckpt: Checkpoint) -> Params:
-    """The checkpoint's parameters as Tensors, checked against its zoo model's names and shapes."""
+    """The checkpoint's parameters as Tensors, checked against its zoo model's names, shapes and (floating)
+    dtypes; any mismatch is a :class:`CheckpointError`."""
+    if ckpt.model not in MODELS:
+        raise CheckpointError(f"checkpoint is for a model called {ckpt.model!r}; known models: {sorted(MODELS)}")
     spec = get_model(ckpt.model)
     ref = spec.init(0)
     if set(ref) != set(ckpt.params):
@@ -429,6 +447,9 @@ def params_from_checkpoint(ckpt: Checkpoint) -> Params:
             raise CheckpointError(
                 f"checkpoint parameter {k!r} has shape {ckpt.params[k].shape}, the model needs {t.shape}"
             )
+        if ckpt.params[k].dtype.kind != "f":
+            raise CheckpointError(f"checkpoint parameter {k!r} has dtype {ckpt.params[k].dtype}; parameters must "
+                                  "be floating-point arrays")
     return {k: Tensor(ckpt.params[k].copy(), requires_grad=True, name=k) for k in ref}
 
 

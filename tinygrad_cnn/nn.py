@@ -25,7 +25,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .tensor import Tensor, scope
+from .tensor import Tensor, no_grad, scope
 
 IntOrPair = int | tuple[int, int]
 
@@ -175,21 +175,36 @@ class Module:
                     f"load_state_dict: {k} has dtype {arr.dtype}, the parameter has dtype {p.dtype} "
                     "(convert the model with .to(dtype) or the state explicitly)"
                 )
-        for k, p in own.items():
-            if k in state:
-                v = state[k]
-                np.copyto(p.data, v.data if isinstance(v, Tensor) else np.asarray(v))
+        with no_grad():  # through Tensor.copy_: the parameters' versions are bumped
+            for k, p in own.items():
+                if k in state:
+                    v = state[k]
+                    p.copy_(v.data if isinstance(v, Tensor) else np.asarray(v))
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, dtype: np.typing.DTypeLike) -> Module:
-        """Convert every parameter to a float ``dtype`` (new leaf tensors; e.g. float64 for gradcheck)."""
-        dtype = np.dtype(dtype)
+        """Convert every parameter to a float ``dtype`` (e.g. float64 for gradcheck), **in place**; returns self.
+
+        Each parameter stays the same Tensor object (its data is replaced through ``Tensor.set_``, which bumps
+        its version), so optimizers made earlier keep updating it (their state follows the new dtype at their
+        next step). A parameter's ``.grad`` is converted too.
+        """
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Module.to: expected a numpy float dtype, got {dtype!r}") from None
         if dtype.kind != "f":
             raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")
-        for m in self.modules():
-            for name, p in list(m._parameters.items()):
+        if dtype.itemsize not in (4, 8):  # checked before any parameter changes
+            raise TypeError(f"Module.to: tensors compute in float32 or float64, got {dtype}")
+        with no_grad():
+            for p in self.parameters():
                 if p.dtype != dtype:
-                    setattr(m, name, Tensor(p.data.astype(dtype), requires_grad=True, name=p.name))
+                    grad = p.grad
+                    p.grad = None
+                    p.set_(p.data.astype(dtype))
+                    if grad is not None:
+                        p.grad = grad.data.astype(dtype)
         return self
 
     # ---------------------------------------------------------------- printing
@@ -386,8 +401,25 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+def _check_p(p: Any, who: str) -> float:
+    ok = isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, (bool, np.bool_))
+    if not ok or not 0.0 <= float(p) <= 1.0:  # NaN fails the comparison too
+        raise ValueError(f"{who}: p must be a number in [0, 1], got {p!r}")
+    return float(p)
+
+
 def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
-    """Inverted dropout: x * m / (1 - p), m ~ Bernoulli(1 - p) per element (a constant mask)."""
+    """Inverted dropout: x * m / (1 - p), m ~ Bernoulli(1 - p) per element (a constant mask).
+
+    ``p`` must lie in [0, 1] (ValueError otherwise); integer and boolean inputs are promoted to float32.
+    """
+    p = _check_p(p, "dropout")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"dropout: rng must be a numpy Generator, got {type(rng).__name__}")
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float32)
     if p == 0.0:
         return x
     if p == 1.0:
@@ -405,9 +437,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: init.RngLike = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = _check_p(p, "Dropout")
         self.rng = init.as_rng(rng)
 
     def forward(self, x: Tensor) -> Tensor:

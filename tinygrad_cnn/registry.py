@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .tensor import Node, Tensor, _local, check_dtype, check_forward, fingerprint, share_views
+from .tensor import Node, Tensor, check_dtype, engine_state, check_forward, fingerprint, share_views
 
 VJP = Callable[..., Tensor]
 
@@ -57,20 +57,24 @@ class Op:
     domain: tuple[Callable[[np.random.Generator, tuple[int, ...]], np.ndarray], ...] | None = None
     saves: bool = False
     doc: str = field(default="", repr=False)
+    nin: int = field(init=False, repr=False)  # how many tensor inputs: len(vjps)
+
+    def __post_init__(self) -> None:
+        self.nin = len(self.vjps)
 
     @property
     def arity(self) -> int:
         return len(self.vjps)
 
     def __call__(self, *inputs: Tensor, **attrs: Any) -> Tensor:
-        arrays = []
-        for t in inputs:
-            if type(t) is not Tensor and not isinstance(t, Tensor):
+        arrays = [t.data for t in inputs if type(t) is Tensor]
+        if len(arrays) != self.nin:  # a subclass of Tensor, something else, or the wrong count
+            if not all(isinstance(t, Tensor) for t in inputs):
                 kinds = [type(t).__name__ for t in inputs]
                 raise TypeError(f"{self.name}: inputs must be Tensors, got {kinds}")
-            arrays.append(t.data)
-        if len(arrays) != len(self.vjps):
-            raise TypeError(f"{self.name}: takes {len(self.vjps)} tensor input(s), got {len(inputs)}")
+            arrays = [t.data for t in inputs]
+            if len(arrays) != self.nin:
+                raise TypeError(f"{self.name}: takes {self.nin} tensor input(s), got {len(inputs)}")
         if self.check is not None:
             try:
                 self.check(*arrays, **attrs)
@@ -87,7 +91,7 @@ class Op:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         # Record a node when this thread records and some input requires grad (see tensor.py).
-        st = _local.state
+        st = engine_state()
         if st.anomaly:
             check_forward(self, inputs, out)
         result = None

@@ -22,9 +22,9 @@ modules that define the ops, so that each op lives in one place; this file only 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import itertools
-import threading
 import zlib
 from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
@@ -39,9 +39,12 @@ ArrayLike = Any  # anything np.asarray accepts
 
 
 class EngineState:
-    """The engine's mutable state for one thread; a new thread starts from these defaults."""
+    """The engine's state as one thread (or asyncio task) sees it: grad mode, anomaly mode, the scope, the
+    nesting of transforms. Instances are never changed: a mode makes a new state (``outer`` is the one it
+    replaced) and sets it in a ``ContextVar``, so each thread has its own and a new thread starts from the
+    defaults, whatever the thread that started it was doing."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "in_backward_of", "transform_depth", "saved_modes")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "in_backward_of", "transform_depth", "outer")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -49,23 +52,24 @@ class EngineState:
         self.scope: tuple[str, ...] = ()
         self.in_backward_of: str | None = None  # under detect_anomaly: the op whose VJP is running
         self.transform_depth = 0  # how many tg.grad / value_and_grad calls surround this one
-        self.saved_modes: list[Any] = []  # values that the active no_grad()/enable_grad()/... restore
+        self.outer: EngineState | None = None
+
+    def replace(self, **changes: Any) -> EngineState:
+        """A copy with ``changes``, whose ``outer`` is this state."""
+        new = _new(EngineState)
+        for k in EngineState.__slots__:
+            setattr(new, k, changes.get(k, getattr(self, k)))
+        new.outer = self
+        return new
 
 
-class _PerThread(threading.local):
-    def __init__(self) -> None:
-        self.state = EngineState()
-
-
-_local = _PerThread()  # one attribute read per op (`_local.state`), then plain slots
+_DEFAULT_STATE = EngineState()
+_current: contextvars.ContextVar[EngineState] = contextvars.ContextVar("tinygrad_cnn_state", default=_DEFAULT_STATE)
+engine_state = _current.get  # this thread's (or task's) EngineState; one call per op, as cheap as a global
+_set_state = _current.set
 # Numbers nodes and in-place writes in one order (next() on a count is atomic under the GIL).
 _clock = itertools.count()
 _last_write = -1  # the clock at the latest in-place write in any thread: backward skips its checks when older
-
-
-def engine_state() -> EngineState:
-    """This thread's engine state."""
-    return _local.state
 
 
 class _Version:
@@ -113,13 +117,23 @@ class Node:
 class Ghost:
     """What a freed node still knows about one of its inputs."""
 
-    __slots__ = ("shape", "dtype", "name", "_node", "requires_grad", "_requires_grad", "grad", "data")
+    __slots__ = ("shape", "dtype", "name", "_node", "_requires_grad")
+    grad = data = None
 
     def __init__(self, t: Tensor) -> None:
-        self.shape, self.dtype, self.name = t.data.shape, t.data.dtype, t.name
-        self._node, self.requires_grad = t._node, t._requires_grad
+        data = t.data
+        self.shape = data.shape
+        self.dtype = data.dtype
+        self.name = t.name
+        self._node = t._node
         self._requires_grad = t._requires_grad
-        self.grad = self.data = None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+
+_new = object.__new__
 
 
 # -------------------------------------------------------------------- the dtype policy at the boundary
@@ -217,12 +231,17 @@ class Tensor:
         if source is not None and arr is source.data:
             _share_version(self, source)  # same memory: writes through either are seen by both
 
-    @classmethod
-    def _make(cls, data: np.ndarray, node: Node | None = None) -> Tensor:
+    @staticmethod
+    def _make(data: np.ndarray, node: Node | None = None) -> Tensor:
         """Wrap an op's output array without conversion (the engine's fast path)."""
-        t = object.__new__(cls)
-        t.data, t._grad, t._node, t.name, t._retains_grad, t._vc = data, None, node, None, False, None
+        t = _new(Tensor)
+        t.data = data
+        t._grad = None
+        t._node = node
         t._requires_grad = node is not None
+        t.name = None
+        t._retains_grad = False
+        t._vc = None
         return t
 
     # ---------------------------------------------------------------- array-like attributes
@@ -432,7 +451,7 @@ class Tensor:
         by an op while gradients are recorded.
         """
         arr = as_array(array.data if isinstance(array, Tensor) else array, who="set_")
-        if self._node is not None and _local.state.grad_enabled:
+        if self._node is not None and engine_state().grad_enabled:
             raise RuntimeError(f"set_: this tensor was computed by '{self._node.op.name}'; set_ works on leaves")
         if self._requires_grad and arr.dtype.kind != "f":
             raise TypeError(f"set_: a tensor that requires grad needs float data, got {arr.dtype}")
@@ -476,7 +495,7 @@ class Tensor:
         """
         global _last_write
         other_t = other if isinstance(other, Tensor) else None
-        if _local.state.grad_enabled and (self._requires_grad or (other_t is not None and other_t._requires_grad)):
+        if engine_state().grad_enabled and (self._requires_grad or (other_t is not None and other_t._requires_grad)):
             if self._node is None and self._requires_grad:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad{_label(self)} cannot be changed in place while "
@@ -702,12 +721,12 @@ def _backprop(
             prev = found.get(key)
             found[key] = (t, add(None if prev is None else prev[1], g))
 
-    st = _local.state
+    st = engine_state()
     anomaly = st.anomaly
     # Only when something was written in place after the oldest node here can a node be stale.
     check_versions = bool(order) and _last_write > order[0]._node.seq
-    before = st.grad_enabled
-    st.grad_enabled = create_graph
+    if st.grad_enabled != create_graph:
+        _set_state(st.replace(grad_enabled=create_graph))
     try:
         for r, c in zip(roots, cotangents):
             accumulate(r, _as_cotangent(r, c))
@@ -730,11 +749,12 @@ def _backprop(
                     if vjp is None or not inp._requires_grad:
                         continue
                     if anomaly:
-                        st.in_backward_of, outer = op.name, st.in_backward_of
+                        here = engine_state()
+                        _set_state(here.replace(in_backward_of=op.name))
                         try:
                             gi = vjp(g, t, *inputs, **attrs)
                         finally:
-                            st.in_backward_of = outer
+                            _set_state(here)
                     else:
                         gi = vjp(g, t, *inputs, **attrs)
                     if gi.data.shape != inp.data.shape:
@@ -755,7 +775,7 @@ def _backprop(
             if not retain:
                 node.free()
     finally:
-        st.grad_enabled = before
+        _set_state(st)
     return found
 
 
@@ -804,20 +824,15 @@ class _Mode:
         self.flag, self.value = flag, value
 
     def __enter__(self) -> None:
-        st = _local.state
-        st.saved_modes.append(getattr(st, self.flag))
-        setattr(st, self.flag, self.value)
+        _set_state(engine_state().replace(**{self.flag: self.value}))
 
     def __exit__(self, *exc: object) -> None:
-        st = _local.state
-        setattr(st, self.flag, st.saved_modes.pop())
+        _set_state(engine_state().outer or _DEFAULT_STATE)
 
     def __call__(self, fn: Callable) -> Callable:
-        flag, value = self.flag, self.value
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _Mode(flag, value):
+            with self:
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -835,12 +850,12 @@ def enable_grad() -> _Mode:
 
 def is_grad_enabled() -> bool:
     """Whether ops called from this thread record the graph now."""
-    return _local.state.grad_enabled
+    return engine_state().grad_enabled
 
 
 def is_anomaly_enabled() -> bool:
     """Whether ``detect_anomaly()`` is on in this thread."""
-    return _local.state.anomaly
+    return engine_state().anomaly
 
 
 def detect_anomaly() -> _Mode:
@@ -852,32 +867,30 @@ def detect_anomaly() -> _Mode:
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[None]:
     """Name a block of the model: ops recorded inside (in this thread) carry the scope; drawings cluster by it."""
-    st = _local.state
-    saved = st.scope
-    st.scope = saved + (str(name),)
+    st = engine_state()
+    _set_state(st.replace(scope=st.scope + (str(name),)))
     try:
         yield
     finally:
-        st.scope = saved
+        _set_state(st)
 
 
 @contextlib.contextmanager
 def transform_level() -> Iterator[int]:
     """Count one more function transform around the code inside; yields how many surround it (this thread)."""
-    st = _local.state
-    outer = st.transform_depth
-    st.transform_depth = outer + 1
+    st = engine_state()
+    _set_state(st.replace(transform_depth=st.transform_depth + 1))
     try:
-        yield outer
+        yield st.transform_depth
     finally:
-        st.transform_depth = outer
+        _set_state(st)
 
 
 def check_forward(op: Op, inputs: Sequence[Tensor], out: np.ndarray) -> None:
     """Under detect_anomaly: raise if ``op``'s forward made NaN/inf, saying whether its inputs already had them."""
     if out.dtype.kind == "f" and not np.isfinite(out).all():
         bad_in = [i for i, t in enumerate(inputs) if t.dtype.kind == "f" and not np.isfinite(t.data).all()]
-        during = _local.state.in_backward_of
+        during = engine_state().in_backward_of
         where = f" inside the backward of '{during}'" if during else ""
         raise FloatingPointError(
             f"detect_anomaly: the forward of '{op.name}'{where} produced NaN/inf (output shape {out.shape}, input "

@@ -534,18 +534,32 @@ def _check_float(*arrays: np.ndarray) -> None:
         raise TypeError(f"needs floating-point operands of one dtype, got {', '.join(str(d) for d in dts)}")
 
 
-def _check_attrs(stride: Any, padding: Any, dilation: Any, groups: Any) -> None:
-    def pair(v: Any, lo: int, what: str) -> None:
-        if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(e, int) and e >= lo for e in v)):
-            raise ValueError(f"{what} must be a pair of ints >= {lo}, got {v!r}")
+def _is_int(v: Any) -> bool:
+    """Python and numpy integers, not bools."""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
-    pair(stride, 1, "stride")
-    pair(dilation, 1, "dilation")
+
+def check_pair(what: str, v: Any, lo: int, where: str) -> None:
+    """A registered op's normalised attribute: a tuple of two ints >= ``lo`` (TypeError / ValueError)."""
+    if not (isinstance(v, tuple) and len(v) == 2 and all(_is_int(e) for e in v)):
+        raise TypeError(f"{what} must be a pair of ints (not bools), got {v!r} ({where})")
+    if any(e < lo for e in v):
+        raise ValueError(f"{what} must be a pair of ints >= {lo}, got {v!r} ({where})")
+
+
+def _check_attrs(stride: Any, padding: Any, dilation: Any, groups: Any, where: str = "") -> None:
+    check_pair("stride", stride, 1, where)
+    check_pair("dilation", dilation, 1, where)
     if not (isinstance(padding, tuple) and len(padding) == 2 and all(
-            isinstance(p, tuple) and len(p) == 2 and all(isinstance(e, int) and e >= 0 for e in p) for p in padding)):
-        raise ValueError(f"padding must be ((top, bottom), (left, right)) of ints >= 0, got {padding!r}")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"groups must be an int >= 1, got {groups!r}")
+            isinstance(p, tuple) and len(p) == 2 and all(_is_int(e) for e in p) for p in padding)):
+        raise TypeError(f"padding must be ((top, bottom), (left, right)) of ints (not bools), got {padding!r} "
+                        f"({where})")
+    if any(e < 0 for p in padding for e in p):
+        raise ValueError(f"padding must be ((top, bottom), (left, right)) of ints >= 0, got {padding!r} ({where})")
+    if not _is_int(groups):
+        raise TypeError(f"groups must be an int (not a bool), got {groups!r} ({where})")
+    if groups < 1:
+        raise ValueError(f"groups must be an int >= 1, got {groups!r} ({where})")
 
 
 def _check_geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: tuple[int, ...],
@@ -580,24 +594,24 @@ def _check_geometry(x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: 
     return tuple(sizes)
 
 
-def _check_size(what: str, v: Any) -> None:
-    if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(e, int) and e >= 1 for e in v)):
-        raise ValueError(f"{what} must be a pair of positive ints, got {v!r}")
+def _check_size(what: str, v: Any, where: str = "") -> None:
+    check_pair(what, v, 1, where)
 
 
 def _check_conv2d(x: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair, groups: int) -> None:
-    _check_attrs(stride, padding, dilation, groups)
+    _check_attrs(stride, padding, dilation, groups, f"input {x.shape}, weight {w.shape}")
     _check_float(x, w)
     _check_geometry(x.shape, w.shape, stride, padding, dilation, groups)
 
 
 def _check_conv_transpose2d(gy: np.ndarray, w: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair,
                             groups: int, input_size: Pair) -> None:
-    _check_attrs(stride, padding, dilation, groups)
+    where = f"input {gy.shape}, weight {w.shape}"
+    _check_attrs(stride, padding, dilation, groups, where)
     _check_float(gy, w)
     if gy.ndim != 4 or w.ndim != 4:
         raise ValueError(f"needs a 4-D input (N, C, H, W) and a 4-D weight, got shapes {gy.shape} and {w.shape}")
-    _check_size("input_size", input_size)
+    _check_size("input_size", input_size, where)
     if gy.shape[1] != w.shape[0]:
         raise ValueError(f"channel mismatch: input {gy.shape} has {gy.shape[1]} channels but weight {w.shape} "
                          f"expects {w.shape[0]}")
@@ -609,11 +623,12 @@ def _check_conv_transpose2d(gy: np.ndarray, w: np.ndarray, *, stride: Pair, padd
 
 def _check_weight_grad(x: np.ndarray, gy: np.ndarray, *, stride: Pair, padding: Pads, dilation: Pair, groups: int,
                        kernel_size: Pair) -> None:
-    _check_attrs(stride, padding, dilation, groups)
+    where = f"input {x.shape}, gradient {gy.shape}"
+    _check_attrs(stride, padding, dilation, groups, where)
     _check_float(x, gy)
     if gy.ndim != 4 or x.ndim != 4:
         raise ValueError(f"needs a 4-D input and a 4-D gradient, got shapes {x.shape} and {gy.shape}")
-    _check_size("kernel_size", kernel_size)
+    _check_size("kernel_size", kernel_size, where)
     if x.shape[0] != gy.shape[0] or gy.shape[1] % groups:
         raise ValueError(f"input {x.shape} and gradient {gy.shape} need the same batch and C_out divisible by "
                          f"groups={groups}")
@@ -693,17 +708,26 @@ _conv2d_weight_grad = register_op(
 
 
 # ---------------------------------------------------------------- public functions
-def _ints(name: str, what: str, v: Any, nd: int, lo: int) -> tuple[int, ...]:
-    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+def _ints(name: str, what: str, v: Any, nd: int, lo: int, where: str = "") -> tuple[int, ...]:
+    """An int or a tuple of ``nd`` ints (bools are not ints), each >= ``lo``; ``where`` names the shapes."""
+    at = f" ({where})" if where else ""
+    if _is_int(v):
         v = (int(v),) * nd
-    elif isinstance(v, (tuple, list)) and len(v) == nd and all(
-            isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)) for e in v):
+    elif isinstance(v, (tuple, list)) and len(v) == nd and all(_is_int(e) for e in v):
         v = tuple(int(e) for e in v)
     else:
-        raise TypeError(f"{name}: {what} must be an int or a tuple of {nd} ints, got {v!r}")
+        raise TypeError(f"{name}: {what} must be an int or a tuple of {nd} ints, got {v!r}{at}")
     if any(e < lo for e in v):
-        raise ValueError(f"{name}: {what} must be >= {lo}, got {v}")
+        raise ValueError(f"{name}: {what} must be >= {lo}, got {v}{at}")
     return v
+
+
+def _groups(name: str, groups: Any, where: str) -> int:
+    if not _is_int(groups):
+        raise TypeError(f"{name}: groups must be an int, got {groups!r} ({where})")
+    if groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r} ({where})")
+    return int(groups)
 
 
 def _tensors(name: str, *ts: Any) -> None:
@@ -726,11 +750,10 @@ def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, p
             _check_geometry(x.shape, w.shape, (1,) * nd, ((0, 0),) * nd, (1,) * nd, 1)
         except ValueError as e:
             raise ValueError(f"{name}: {e}") from None
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
-    groups = int(groups)
-    s = _ints(name, "stride", stride, nd, 1)
-    d = _ints(name, "dilation", dilation, nd, 1)
+    where = f"input {x.shape}, weight {w.shape}"
+    groups = _groups(name, groups, where)
+    s = _ints(name, "stride", stride, nd, 1, where)
+    d = _ints(name, "dilation", dilation, nd, 1, where)
     ks = w.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -742,7 +765,7 @@ def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, p
         else:
             raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     else:
-        pads = tuple((p, p) for p in _ints(name, "padding", padding, nd, 0))
+        pads = tuple((p, p) for p in _ints(name, "padding", padding, nd, 0, where))
     try:
         _check_geometry(x.shape, w.shape, s, pads, d, groups)
     except ValueError as e:
@@ -804,13 +827,12 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int 
     if x.ndim != 4 or w.ndim != 4:
         raise ValueError(f"{name}: needs input (N, C_in, H, W) and weight (C_in, C_out/groups, kH, kW), "
                          f"got shapes {x.shape} and {w.shape}")
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
-    g = int(groups)
-    s = _ints(name, "stride", stride, 2, 1)
-    d = _ints(name, "dilation", dilation, 2, 1)
-    p = _ints(name, "padding", padding, 2, 0)
-    op = _ints(name, "output_padding", output_padding, 2, 0)
+    where = f"input {x.shape}, weight {w.shape}"
+    g = _groups(name, groups, where)
+    s = _ints(name, "stride", stride, 2, 1, where)
+    d = _ints(name, "dilation", dilation, 2, 1, where)
+    p = _ints(name, "padding", padding, 2, 0, where)
+    op = _ints(name, "output_padding", output_padding, 2, 0, where)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{name}: channel mismatch: input {x.shape} has C_in={x.shape[1]} but weight {w.shape} "
                          f"expects {w.shape[0]}")

@@ -1,8 +1,14 @@
 """Elementwise primitives: arithmetic with numpy broadcasting, and the pointwise nonlinearities.
 
 Binary ops broadcast as numpy does; each VJP sums the gradient back over the broadcast axes
-(``sum_to``) so it has its input's shape. Python numbers take the tensor's dtype; an integer tensor
-meeting a float one is promoted to the float dtype, and float32 meeting float64 gives float64.
+(``sum_to``) so it has its input's shape.
+
+Dtypes follow PyTorch. Tensors of different dtypes meet at the higher category (bool < integer < float),
+within a category at numpy's common type (float32 and float64 give float64, through a differentiable
+cast). Python and numpy scalars are weak: they take the tensor's dtype, except that a float scalar turns
+an integer or boolean tensor into float32 and an int scalar turns a boolean tensor into int64.
+Float-valued ops (exp, log, sigmoid, tanh, true division, float powers) give float32 for integer and
+boolean inputs; integer-valued ones (add, mul, neg, relu, integer powers) keep the integer dtype.
 """
 
 from __future__ import annotations
@@ -86,42 +92,92 @@ def _join(d1: np.dtype, d2: np.dtype) -> np.dtype:
     return np.result_type(d1, d2)
 
 
-def _operand_dtype(x: Any) -> np.dtype | None:
+_KINDS = "biuf"  # the dtype kinds the engine computes with: bool, signed and unsigned integers, floats
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+_FLOAT32, _INT64, _BOOL = np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_)
+
+
+def _scalar_category(x: Any) -> int | None:
+    """0 (bool), 1 (integer) or 2 (float) for a Python or numpy scalar; None for tensors and arrays."""
     if isinstance(x, (Tensor, np.ndarray)):
-        return x.dtype
+        return None
     if isinstance(x, (bool, np.bool_)):
-        return None
+        return 0
     if isinstance(x, (int, np.integer)):
-        return None
+        return 1
     if isinstance(x, (float, np.floating)):
-        return np.dtype(np.float32)  # a Python float alone does not upgrade a float tensor
-    raise TypeError(f"expected a Tensor, array or number, got {type(x).__name__}")
+        return 2
+    raise TypeError(f"expected a Tensor, array or real number, got {type(x).__name__}")
 
 
-def operands(*xs: Any) -> list[Tensor] | tuple[Tensor, ...]:
-    """Tensors of one common dtype from tensors, arrays and Python numbers."""
-    if len(xs) == 2:  # the common cases, without the general dtype search
-        a, b = xs
-        if type(a) is Tensor:
-            if type(b) is Tensor:
-                if a.data.dtype == b.data.dtype:
-                    return xs
-            elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
-                return a, Tensor._make(np.array(b, dtype=a.data.dtype))
-        elif type(b) is Tensor and (type(a) is float or type(a) is int) and b.data.dtype.kind == "f":
-            return Tensor._make(np.array(a, dtype=b.data.dtype)), b
+def result_dtype(*xs: Any) -> np.dtype:
+    """The dtype that tensors, arrays and weak scalars ``xs`` meet at (see the module docstring)."""
     dt: np.dtype | None = None
+    weak = -1
     for x in xs:
-        d = _operand_dtype(x)
-        if d is not None:
+        cat = _scalar_category(x)
+        if cat is None:
+            d = x.dtype
+            if d.kind not in _KINDS or (d.kind == "f" and d not in _FLOAT_DTYPES):
+                raise TypeError(f"unsupported dtype {d.name} (shape {x.shape}); the engine computes with bool, "
+                                "integer, float32 and float64 tensors (float16 is not supported)")
             dt = d if dt is None else _join(dt, d)
-    if dt is None:  # only Python ints and bools: int tensors take the first tensor's dtype
-        dt = next((x.dtype for x in xs if isinstance(x, Tensor)), np.dtype(np.float32))
+        elif cat > weak:
+            weak = cat
+    if dt is None:  # scalars only: PyTorch's defaults
+        return (_BOOL, _INT64, _FLOAT32)[max(weak, 0)]
+    if weak > _CATEGORY[dt.kind]:
+        return _INT64 if weak == 1 else _FLOAT32
+    return dt
+
+
+def _scalar_array(x: Any, dt: np.dtype, name: str) -> np.ndarray:
+    """A weak scalar as a 0-d array of ``dt``; OverflowError when an integer does not fit ``dt``."""
+    if dt.kind in "iu" and isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        info = np.iinfo(dt)
+        if not info.min <= int(x) <= info.max:
+            raise OverflowError(f"{name}: the integer {int(x)} does not fit the tensor's dtype {dt} "
+                                f"(range [{info.min}, {info.max}]); cast the tensor first")
+    return np.asarray(x, dtype=dt)
+
+
+def pair(a: Any, b: Any, name: str) -> tuple[Tensor, Tensor] | list[Tensor]:
+    """``operands(a, b, name=name)``, with the common cases (same dtypes; a float tensor and a Python number)
+    first, without the general dtype search."""
+    if type(a) is Tensor:
+        if type(b) is Tensor:
+            if a.data.dtype == b.data.dtype:
+                return a, b
+        elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+            return a, Tensor._make(np.array(b, dtype=a.data.dtype))
+    elif type(b) is Tensor and (type(a) is float or type(a) is int) and b.data.dtype.kind == "f":
+        return Tensor._make(np.array(a, dtype=b.data.dtype)), b
+    return operands(a, b, name=name)
+
+
+def operands(*xs: Any, name: str = "operands") -> list[Tensor] | tuple[Tensor, ...]:
+    """Tensors of one common dtype (:func:`result_dtype`) from tensors, arrays and Python/numpy scalars."""
+    try:
+        dt = result_dtype(*xs)
+    except TypeError as e:
+        raise TypeError(f"{name}: {e}") from None
     out = []
     for x in xs:
-        t = as_tensor(x, dt)
-        out.append(t if t.dtype == dt else t.astype(dt))
+        if isinstance(x, Tensor):
+            out.append(x if x.dtype == dt else astype(x, dt))
+        elif isinstance(x, np.ndarray):
+            t = as_tensor(x)  # refuses masked arrays, turns matrices into plain arrays
+            out.append(t if t.dtype == dt else Tensor._make(t.data.astype(dt)))
+        else:
+            out.append(Tensor._make(_scalar_array(x, dt, name)))
     return out
+
+
+def _check_not_bool(x: np.ndarray, **attrs: Any) -> None:
+    if x.dtype.kind == "b":
+        raise TypeError(f"not supported for a boolean tensor (shape {x.shape}); use ~ / logical operations "
+                        "on masks, or cast to an integer or float dtype first")
 
 
 # ---------------------------------------------------------------- binary arithmetic
@@ -132,11 +188,20 @@ _add = register_op(
     kind="elementwise", check=_check_broadcast, domain=(normal, normal),
     samples=_samples_from_domain(normal, normal),
 )
+
+
+def _true_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b; integer and boolean operands divide in float32 (true division is float-valued)."""
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return np.divide(a, b)
+    return np.divide(a, b, dtype=np.float32)
+
+
 _sub = register_op(
     "sub", np.subtract,
     vjps=(lambda g, out, a, b: g.sum_to(a.shape), lambda g, out, a, b: (-g).sum_to(b.shape)),
     formula="z = a - b;  da = g,  db = -g",
-    kind="elementwise", check=_check_broadcast, domain=(normal, normal),
+    kind="elementwise", check=_check_broadcast, domain=(normal, normal),  # bools: numpy raises
     samples=_samples_from_domain(normal, normal),
 )
 _mul = register_op(
@@ -147,7 +212,7 @@ _mul = register_op(
     samples=_samples_from_domain(normal, normal),
 )
 _div = register_op(
-    "div", np.divide,
+    "div", _true_divide,
     vjps=(lambda g, out, a, b: (g / b).sum_to(a.shape), lambda g, out, a, b: (-g * out / b).sum_to(b.shape)),
     formula="z = a / b;  da = g / b,  db = -g * z / b",
     kind="elementwise", check=_check_broadcast, domain=(normal, away_from_zero),
@@ -158,25 +223,33 @@ _div = register_op(
 @tensor_method(name="__add__")
 def add(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a + b with numpy broadcasting."""
-    return _add(*operands(a, b))
+    return _add(*pair(a, b, "add"))
 
 
 @tensor_method(name="__sub__")
 def sub(a: Tensor | float, b: Tensor | float) -> Tensor:
-    """a - b with numpy broadcasting."""
-    return _sub(*operands(a, b))
+    """a - b with numpy broadcasting (booleans cannot be subtracted, as in PyTorch)."""
+    for v in (a, b):
+        if isinstance(v, (bool, np.bool_)) or (isinstance(v, (Tensor, np.ndarray)) and v.dtype.kind == "b"):
+            what = f"a boolean tensor of shape {v.shape}" if isinstance(v, (Tensor, np.ndarray)) else f"the bool {v!r}"
+            raise TypeError(f"sub: subtracting with {what} is not supported (as in PyTorch); use ^ / logical "
+                            "operations on masks, or cast to an integer or float dtype first")
+    return _sub(*pair(a, b, "sub"))
 
 
 @tensor_method(name="__mul__")
 def mul(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a * b with numpy broadcasting."""
-    return _mul(*operands(a, b))
+    return _mul(*pair(a, b, "mul"))
 
 
 @tensor_method(name="__truediv__")
 def div(a: Tensor | float, b: Tensor | float) -> Tensor:
-    """a / b with numpy broadcasting."""
-    return _div(*operands(a, b))
+    """a / b with numpy broadcasting; true division, so integer and boolean operands give float32."""
+    x, y = pair(a, b, "div")
+    if x.data.dtype.kind != "f":  # integers cannot require grad: convert without recording
+        x, y = Tensor._make(x.data.astype(np.float32)), Tensor._make(y.data.astype(np.float32))
+    return _div(x, y)
 
 
 Tensor.__radd__ = lambda self, other: add(other, self)  # type: ignore[method-assign]
@@ -194,46 +267,117 @@ def _pow_vjp(g: Tensor, out: Tensor, x: Tensor, *, exponent: float) -> Tensor:
     return g * exponent * x ** (exponent - 1)
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def _check_exponent(x: np.ndarray, *, exponent: float) -> None:
-    if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, bool):
+    if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, (bool, np.bool_)):
         raise TypeError(
             f"the exponent must be a Python number, got {type(exponent).__name__}; "
             "for a tensor exponent write (y * x.log()).exp()"
         )
+    if x.dtype.kind != "f" and _is_int(exponent) and exponent < 0:
+        raise ValueError(f"integers to negative integer powers are not allowed ({x.dtype} tensor of shape {x.shape} "
+                         f"** {exponent}); use a float exponent or cast the tensor to a float dtype first")
+
+
+def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
+    """x ** c: float tensors keep their dtype; integers to a float power give float32; integer powers of
+    integers keep the integer dtype (booleans give int64), wrapping on overflow as PyTorch."""
+    if x.dtype.kind == "f":
+        return np.power(x, np.asarray(exponent, dtype=x.dtype))
+    if not _is_int(exponent):
+        return np.power(x.astype(np.float32), np.float32(exponent))
+    dt = _INT64 if x.dtype.kind == "b" else x.dtype
+    info = np.iinfo(dt)
+    if int(exponent) <= info.max:
+        return np.power(x.astype(dt, copy=False), np.asarray(exponent, dtype=dt))
+    return np.power(x.astype(np.int64), np.int64(exponent)).astype(dt)
+
+
+def _rpow_dtype(y: np.ndarray, base: Any) -> np.dtype:
+    if y.dtype.kind == "b" and isinstance(base, (bool, np.bool_)):
+        raise TypeError(f"a boolean base to a boolean tensor power (shape {y.shape}) is not supported")
+    return result_dtype(y, base)
+
+
+def _check_rpow(y: np.ndarray, *, base: float) -> None:
+    dt = _rpow_dtype(y, base)
+    if dt.kind != "f" and y.size and y.min() < 0:
+        raise ValueError(f"integers to negative integer powers are not allowed (base {base!r} ** a {y.dtype} tensor of "
+                         f"shape {y.shape} with negative entries); use a float base or cast the tensor first")
+    _scalar_array(base, dt, "rpow")
+
+
+def _rpow_forward(y: np.ndarray, *, base: float) -> np.ndarray:
+    """b ** y elementwise (numpy's power: exact for integer results, nan for a negative base to a fractional power)."""
+    dt = _rpow_dtype(y, base)
+    return np.power(np.asarray(base, dtype=dt), y.astype(dt, copy=False))
+
+
+def _rpow_vjp(g: Tensor, out: Tensor, y: Tensor, *, base: float) -> Tensor:
+    """g * b^y * ln b, with ln b a constant: nan for b < 0 (b^y is not differentiable in y there, as PyTorch);
+    for b = 0, 0 where y >= 0 and -inf where y < 0 (PyTorch's rule)."""
+    if base > 0:
+        log_b = np.asarray(np.log(float(base)), dtype=y.dtype)
+    elif base == 0:
+        log_b = np.where(y.data >= 0, 0.0, -np.inf).astype(y.dtype)
+    else:
+        log_b = np.asarray(np.nan, dtype=y.dtype)
+    return g * out * Tensor._make(log_b)
+
+
+def _float_unary(fn: Any, doc: str) -> Any:
+    def forward(x: np.ndarray) -> np.ndarray:
+        return fn(x if x.dtype.kind == "f" else x.astype(np.float32))
+
+    forward.__doc__ = doc
+    return forward
 
 
 _neg = register_op(
     "neg", np.negative, vjps=(lambda g, out, x: -g,), formula="y = -x;  dx = -g",
-    kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
+    kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),  # numpy itself refuses bools
 )
 _pow = register_op(
-    "pow", lambda x, *, exponent: np.power(x, np.asarray(exponent, dtype=x.dtype)),
+    "pow", _pow_forward,
     vjps=(_pow_vjp,), formula="y = x^c (constant c);  dx = g * c * x^(c-1)",
     kind="elementwise", check=_check_exponent, domain=(positive,),
     samples=_samples_from_domain(positive, attrs=[{"exponent": c} for c in (2, 3, 0.5, -1.5, 1, 0)]),
 )
+_rpow = register_op(
+    "rpow", _rpow_forward,
+    vjps=(_rpow_vjp,), formula="y = b^x (constant b);  dx = g * y * ln b  (0 where b = 0 and x >= 0, as PyTorch)",
+    kind="elementwise", check=_check_rpow, domain=(normal,),
+    samples=_samples_from_domain(normal, attrs=[{"base": b} for b in (2.0, 0.5, float(np.e), 3)]),
+)
 _exp = register_op(
-    "exp", np.exp, vjps=(lambda g, out, x: g * out,), formula="y = e^x;  dx = g * y",
+    "exp", _float_unary(np.exp, "e ** x"), vjps=(lambda g, out, x: g * out,), formula="y = e^x;  dx = g * y",
     kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
 )
 _log = register_op(
-    "log", np.log, vjps=(lambda g, out, x: g / x,), formula="y = ln x;  dx = g / x",
+    "log", _float_unary(np.log, "ln x"), vjps=(lambda g, out, x: g / x,), formula="y = ln x;  dx = g / x",
     kind="elementwise", domain=(positive,), samples=_samples_from_domain(positive),
 )
 
 
 def _relu_vjp(g: Tensor, out: Tensor, x: Tensor) -> Tensor:
-    return g * Tensor._make((x.data > 0).astype(g.dtype))
+    passes = np.not_equal(out.data, 0)  # y = max(x, 0) != 0 is not (x <= 0): a NaN input passes g, as PyTorch
+    if np.isfinite(g.data).all():  # for a finite g the (fast) product is the select
+        return g * Tensor._make(passes.astype(g.dtype))
+    return where(Tensor._make(passes), g, 0.0)  # inf/NaN in g: x <= 0 still gets exactly 0 (PyTorch's select)
 
 
 _relu = register_op(
     "relu", lambda x: np.maximum(x, np.zeros((), dtype=x.dtype)), vjps=(_relu_vjp,),
-    formula="y = max(x, 0);  dx = g * [x > 0]",
-    kind="elementwise", domain=(kinked,), samples=_samples_from_domain(kinked),
+    formula="y = max(x, 0);  dx = g * [not x <= 0]  (0 at x <= 0; NaN passes g, as PyTorch)",
+    kind="elementwise", check=_check_not_bool, domain=(kinked,), samples=_samples_from_domain(kinked),
 )
 
 
 def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    x = x if x.dtype.kind == "f" else x.astype(np.float32)
     e = np.exp(-np.abs(x))  # never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
@@ -244,20 +388,29 @@ _sigmoid = register_op(
     kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
 )
 _tanh = register_op(
-    "tanh", np.tanh, vjps=(lambda g, out, x: g * (1 - out * out),),
+    "tanh", _float_unary(np.tanh, "tanh x"), vjps=(lambda g, out, x: g * (1 - out * out),),
     formula="y = tanh x;  dx = g * (1 - y^2)",
     kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
 )
 
 
+def _unsupported_dtype(x_dtype: np.dtype, dt: np.dtype) -> str:
+    return (f"cannot cast {x_dtype} to {dt.name}: the engine computes with float32 and float64 (float16 is "
+            "refused by its dtype policy), integers and booleans")
+
+
 def _check_dtype(x: np.ndarray, *, dtype: np.dtype) -> None:
-    if np.dtype(dtype).kind not in "fiub":
-        raise TypeError(f"cannot cast to {np.dtype(dtype)}")
+    dt = np.dtype(dtype)
+    if dt.kind in "biu":
+        raise TypeError(f"the cast op converts to float32 or float64 only; for {dt.name} use astype, which cuts the "
+                        "graph (integer and boolean tensors have no gradient)")
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(_unsupported_dtype(x.dtype, dt))
 
 
 _cast = register_op(
     "cast", lambda x, *, dtype: x.astype(dtype), vjps=(lambda g, out, x, *, dtype: g.astype(x.dtype),),
-    formula="y = x as dtype;  dx = g as x's dtype",
+    formula="y = x as dtype (float32 or float64);  dx = g as x's dtype",
     kind="elementwise", check=_check_dtype, domain=(normal,),
     samples=_samples_from_domain(normal, attrs=[{"dtype": np.dtype(np.float64)}]),
 )
@@ -265,58 +418,100 @@ _cast = register_op(
 
 @tensor_method(name="__neg__")
 def neg(x: Tensor) -> Tensor:
-    """-x."""
+    """-x (not for booleans, as PyTorch)."""
     return _neg(x)
 
 
 def pow(x: Tensor, exponent: float) -> Tensor:
-    """x ** c for a constant number c."""
+    """x ** c for a constant number c.
+
+    Float tensors keep their dtype; integer and boolean tensors give float32 for a float c, and keep their
+    dtype for an int c >= 0 (booleans give int64); an integer tensor to a negative int power raises ValueError.
+    """
     if isinstance(exponent, Tensor):
         raise TypeError("pow: the exponent must be a Python number; for a tensor exponent write (y * x.log()).exp()")
-    return _pow(as_tensor(x), exponent=exponent)
+    x = as_tensor(x)
+    if isinstance(exponent, np.generic):
+        exponent = exponent.item()
+    if isinstance(exponent, bool):  # a weak scalar like any other: x ** True is x, as PyTorch
+        if x.dtype.kind == "b":
+            return x if exponent else Tensor._make(np.ones(x.shape, dtype=np.bool_))
+        exponent = int(exponent)
+    return _pow(x, exponent=exponent)
+
+
+def rpow(base: float, y: Tensor) -> Tensor:
+    """base ** y for a constant number ``base`` and a tensor exponent ``y`` (``2 ** t``).
+
+    Values are numpy's power (exact integer results, 1 for 0 ** 0, nan for a negative base to a fractional
+    power); the gradient is y-independent ln(base) times the output, PyTorch's rule at base 0 and nan for a
+    negative base. The dtype follows the weak-scalar rule: a float base makes an integer tensor float32.
+    """
+    if isinstance(base, np.ndarray):
+        if base.ndim:
+            raise TypeError(f"rpow: the base must be a number, got an array of shape {base.shape}; "
+                            "for an array base write (y * Tensor(base).log()).exp()")
+        base = base.item()
+    elif isinstance(base, np.generic):
+        base = base.item()
+    return _rpow(as_tensor(y), base=base)
 
 
 Tensor.__pow__ = pow  # type: ignore[method-assign]
 Tensor.pow = pow  # type: ignore[attr-defined]
-Tensor.__rpow__ = lambda self, base: (self * float(np.log(base))).exp()  # type: ignore[method-assign]
+Tensor.__rpow__ = lambda self, base: rpow(base, self)  # type: ignore[method-assign]
 Tensor.neg = neg  # type: ignore[attr-defined]
 
 
 @tensor_method
 def exp(x: Tensor) -> Tensor:
-    """e ** x."""
+    """e ** x (float32 for integer and boolean tensors)."""
     return _exp(x)
 
 
 @tensor_method
 def log(x: Tensor) -> Tensor:
-    """Natural logarithm."""
+    """Natural logarithm (float32 for integer and boolean tensors)."""
     return _log(x)
 
 
 @tensor_method
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0)."""
+    """max(x, 0); integer tensors keep their dtype, booleans are refused (as PyTorch)."""
     return _relu(x)
 
 
 @tensor_method
 def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + e ** -x), computed without overflow."""
+    """1 / (1 + e ** -x), computed without overflow (float32 for integer and boolean tensors)."""
     return _sigmoid(x)
 
 
 @tensor_method
 def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent (float32 for integer and boolean tensors)."""
     return _tanh(x)
 
 
 @tensor_method
 def astype(x: Tensor, dtype: np.typing.DTypeLike) -> Tensor:
-    """The tensor converted to ``dtype`` (differentiable between float dtypes)."""
-    dtype = np.dtype(dtype)
-    return x if x.dtype == dtype else _cast(x, dtype=dtype)
+    """The tensor converted to ``dtype``.
+
+    Between float32 and float64 the conversion is a differentiable ``cast``. To an integer or boolean dtype
+    it cuts the graph: the result is data and never requires grad. Other dtypes (float16, complex, ...) are
+    refused with a TypeError.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"astype: {dtype!r} is not a dtype") from None
+    if dt == x.dtype:
+        return x
+    if dt.kind in "biu":
+        return Tensor._make(x.data.astype(dt))
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(f"astype: {_unsupported_dtype(x.dtype, dt)} (shape {x.shape})")
+    return _cast(x, dtype=dt)
 
 
 Tensor.float = lambda self: astype(self, np.float32)  # type: ignore[attr-defined]
@@ -340,7 +535,7 @@ def where(cond: Tensor | np.ndarray, a: Tensor | float, b: Tensor | float) -> Te
     c = as_tensor(cond)
     if c.dtype != np.bool_:
         raise TypeError(f"where: the condition must be a boolean tensor, got {c.dtype}")
-    return _where(c, *operands(a, b))
+    return _where(c, *pair(a, b, "where"))
 
 
 Tensor.where = lambda self, a, b: where(self, a, b)  # type: ignore[attr-defined]
@@ -349,7 +544,10 @@ Tensor.where = lambda self, a, b: where(self, a, b)  # type: ignore[attr-defined
 # ---------------------------------------------------------------- comparisons (not differentiable)
 def _compare(ufunc: np.ufunc, symbol: str) -> Any:
     def compare(a: Tensor, b: Any) -> Tensor:
-        x, y = operands(a, b)
+        try:
+            x, y = pair(a, b, symbol)
+        except OverflowError:  # an int beyond the tensor's range: numpy compares it exactly
+            return Tensor._make(ufunc(a.data, b))
         if x.shape != y.shape:
             try:
                 broadcast_shape(x.shape, y.shape)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..registry import Sample, register_op, tensor_method
 from ..tensor import Tensor
-from .elementwise import broadcast_shape, operands
+from .elementwise import broadcast_shape, pair
 
 
 def _check_matmul(a: np.ndarray, b: np.ndarray) -> None:
@@ -42,7 +42,7 @@ _matmul = register_op(
 @tensor_method(name="__matmul__")
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` as numpy's matmul: 1-D operands are promoted to a row / column and squeezed back."""
-    a, b = operands(a, b)
+    a, b = pair(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: scalar operands are not allowed (shapes {a.shape} and {b.shape}); use *")
     va, vb = a.ndim == 1, b.ndim == 1

@@ -11,7 +11,7 @@ import numpy as np
 from ..registry import Sample, register_op, tensor_method
 from ..tensor import Tensor
 from .elementwise import broadcast_shape
-from .reduction import Axis, normalize_axes
+from .reduction import Axis, check_int, is_int, normalize_axes, normalize_axis
 
 
 # ---------------------------------------------------------------- reshape
@@ -35,9 +35,14 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x.reshape(2, -1)`` or ``x.reshape((2, -1))``: the same elements in a new shape (one -1 inferred)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for s in shape:
+        if not is_int(s):
+            raise TypeError(f"reshape: shape entries must be ints, got {s!r} ({type(s).__name__}) in {shape} "
+                            f"for a tensor of shape {x.shape}")
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1 or any(s < -1 for s in shape):
-        raise ValueError(f"reshape: invalid target shape {shape} for {x.shape}")
+        raise ValueError(f"reshape: invalid target shape {shape} for a tensor of shape {x.shape}: sizes must be "
+                         ">= 0, with at most one -1 (inferred)")
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
         if known == 0 or x.size % known:
@@ -64,12 +69,32 @@ _permute = register_op(
 )
 
 
+def _permutation(name: str, x: Tensor, axes: tuple[Any, ...]) -> tuple[int, ...]:
+    """``axes`` as a permutation of range(x.ndim) (negative axes allowed); errors name ``name``."""
+    for a in axes:
+        if not is_int(a):
+            raise TypeError(f"{name}: axes must be ints, got {a!r} ({type(a).__name__}) in {axes} for a tensor of "
+                            f"shape {x.shape}")
+    n = x.ndim
+    if len(axes) != n:
+        raise ValueError(f"{name}: axes {axes} must name each of the {n} axes of shape {x.shape} once "
+                         f"(got {len(axes)} axes)")
+    for a in axes:
+        if not -n <= a < n:
+            raise ValueError(f"{name}: axes {axes}: axis {a} is out of range for a tensor of shape {x.shape} "
+                             f"(valid axes: [{-n}, {n - 1}])")
+    out = tuple(int(a) % n for a in axes)
+    if len(set(out)) != n:
+        raise ValueError(f"{name}: axes {axes} repeat an axis (shape {x.shape})")
+    return out
+
+
 @tensor_method
 def permute(x: Tensor, *axes: Any) -> Tensor:
     """Reorder axes: ``x.permute(0, 2, 3, 1)`` or ``x.permute((0, 2, 3, 1))``; negative axes allowed."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    axes = tuple(int(a) + x.ndim if int(a) < 0 else int(a) for a in axes)
+    axes = _permutation("permute", x, axes)
     if axes == tuple(range(x.ndim)):
         return x
     return _permute(x, axes=axes)
@@ -78,14 +103,19 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
 @tensor_method
 def transpose(x: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
     """numpy's transpose: reverse the axes, or permute them by ``axes``."""
-    return permute(x, tuple(reversed(range(x.ndim))) if axes is None else axes)
+    if axes is None:
+        return permute(x, tuple(reversed(range(x.ndim))))
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"transpose: axes must be a tuple of ints or None, got {axes!r} (shape {x.shape})")
+    return permute(x, _permutation("transpose", x, tuple(axes)))
 
 
 @tensor_method
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
-    """Exchange two axes."""
+    """Exchange two axes (negative axes allowed)."""
+    a, b = normalize_axis("swapaxes", axis1, x.shape), normalize_axis("swapaxes", axis2, x.shape)
     order = list(range(x.ndim))
-    order[axis1], order[axis2] = order[axis2], order[axis1]
+    order[a], order[b] = order[b], order[a]
     return permute(x, order)
 
 
@@ -115,8 +145,24 @@ _broadcast_to = register_op(
 @tensor_method
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Repeat ``x`` along new leading axes and axes of size 1, as numpy broadcasting does."""
-    shape = tuple(int(s) for s in shape)
+    shape = _sizes("broadcast_to", shape, x.shape)
     return x if shape == x.shape else _broadcast_to(x, shape=shape)
+
+
+def _sizes(name: str, shape: Any, of: tuple[int, ...]) -> tuple[int, ...]:
+    """A target shape (an int or a sequence of ints >= 0) as a tuple of Python ints; errors name ``name``."""
+    if is_int(shape):
+        shape = (shape,)
+    elif not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{name}: the shape must be an int or a tuple of ints, got {shape!r} (tensor shape {of})")
+    for s in shape:
+        if not is_int(s):
+            raise TypeError(f"{name}: shape entries must be ints, got {s!r} ({type(s).__name__}) in {tuple(shape)} "
+                            f"(tensor shape {of})")
+    out = tuple(int(s) for s in shape)
+    if any(s < 0 for s in out):
+        raise ValueError(f"{name}: sizes must be >= 0, got {out} (tensor shape {of})")
+    return out
 
 
 # ---------------------------------------------------------------- indexing
@@ -216,7 +262,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 def scatter(values: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
     """A zero tensor of ``shape`` with ``values`` added at ``index`` (the adjoint of getitem)."""
-    return _scatter(values, index=normalize_index(index), shape=tuple(shape))
+    return _scatter(values, index=normalize_index(index), shape=_sizes("scatter", shape, values.shape))
 
 
 Tensor.__getitem__ = getitem  # type: ignore[method-assign]
@@ -241,13 +287,46 @@ _pad = register_op(
 )
 
 
+def _pad_pairs(x: Tensor, pad_width: Any) -> tuple[tuple[int, int], ...]:
+    """numpy's ``pad_width`` (an int, a (before, after) pair, or one pair per axis) as one pair per axis."""
+    def entry(v: Any) -> int:
+        if not is_int(v):
+            raise TypeError(f"pad: pad_width entries must be ints, got {v!r} ({type(v).__name__}) in {pad_width!r} "
+                            f"for a tensor of shape {x.shape}")
+        if v < 0:
+            raise ValueError(f"pad: pad_width entries must be >= 0, got {int(v)} in {pad_width!r} for a tensor of "
+                             f"shape {x.shape}")
+        return int(v)
+
+    pw = pad_width.tolist() if isinstance(pad_width, np.ndarray) else pad_width
+    if not isinstance(pw, (tuple, list)):
+        p = entry(pw)
+        return ((p, p),) * x.ndim
+    if len(pw) in (1, 2) and not builtins.any(isinstance(p, (tuple, list)) for p in pw):
+        vals = [entry(p) for p in pw]
+        return ((vals[0], vals[-1]),) * x.ndim
+    if pw and builtins.all(isinstance(p, (tuple, list)) for p in pw):
+        if builtins.any(len(p) != 2 for p in pw):
+            raise ValueError(f"pad: each per-axis entry of pad_width {pad_width!r} must be a (before, after) pair "
+                             f"(tensor shape {x.shape})")
+        pairs = tuple((entry(b), entry(a)) for b, a in pw)
+        if len(pairs) == 1:
+            return pairs * x.ndim
+        if len(pairs) != x.ndim:
+            raise ValueError(f"pad: pad_width gives {len(pairs)} (before, after) pairs but the tensor has {x.ndim} "
+                             f"axes (shape {x.shape})")
+        return pairs
+    raise ValueError(f"pad: pad_width {pad_width!r} must be an int, a (before, after) pair or one pair per axis "
+                     f"(the tensor has {x.ndim} axes, shape {x.shape})")
+
+
 @tensor_method
 def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
-    """Pad with a constant; ``pad_width`` as numpy's: ((before, after), ...) per axis, or one int for all."""
-    if isinstance(pad_width, (int, np.integer)):
-        pad_width = ((int(pad_width), int(pad_width)),) * x.ndim
-    pad_width = tuple((int(b), int(a)) for b, a in pad_width)
-    return _pad(x, pad_width=pad_width, value=float(value))
+    """Pad with a constant; ``pad_width`` as numpy's: ((before, after), ...) per axis, one (before, after) pair
+    or one int for all axes (ints >= 0)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"pad: value must be a real number, got {value!r} (tensor shape {x.shape})")
+    return _pad(x, pad_width=_pad_pairs(x, pad_width), value=float(value))
 
 
 _flip = register_op(
@@ -273,14 +352,17 @@ def flip(x: Tensor, axis: Axis = None) -> Tensor:
 @tensor_method
 def expand_dims(x: Tensor, axis: int) -> Tensor:
     """Insert an axis of size 1 at ``axis``."""
-    axis = axis + x.ndim + 1 if axis < 0 else axis
+    axis = normalize_axis("expand_dims", axis, x.shape, extra=1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 @tensor_method
 def squeeze(x: Tensor, axis: Axis = None) -> Tensor:
     """Drop axes of size 1 (all of them, or those in ``axis``, which must have size 1)."""
-    axes = normalize_axes(axis, x.ndim)
+    try:
+        axes = normalize_axes(axis, x.ndim)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"squeeze: {e} (shape {x.shape})") from None
     if axes is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     for a in axes:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..registry import Sample, register_op, tensor_method
 from ..tensor import Tensor
-from .conv import _ints, scratch
+from .conv import _ints, check_pair, scratch
 
 Pair = tuple[int, int]
 
@@ -38,9 +38,9 @@ def _pool_out(n: int, k: int, s: int, p: int) -> int:
 
 def _check_pool_geometry(x_shape: tuple[int, ...], kernel_size: Any, stride: Any, padding: Any) -> Pair:
     """Validate a 2-D pooling of input (N, C, H, W); return the output size (H_out, W_out)."""
+    where = f"input {x_shape}"
     for what, v, lo in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0)):
-        if not (isinstance(v, tuple) and len(v) == 2 and all(isinstance(e, int) and e >= lo for e in v)):
-            raise ValueError(f"{what} must be a pair of ints >= {lo}, got {v!r}")
+        check_pair(what, v, lo, where)
     if len(x_shape) != 4:
         raise ValueError(f"input must be 4-D (N, C, H, W), got shape {x_shape}")
     out = []
@@ -66,9 +66,7 @@ def _check_pool(x: np.ndarray, *, kernel_size: Pair, stride: Pair, padding: Pair
 
 
 def _check_grad_shape(g: np.ndarray, input_size: Any, kernel_size: Pair, stride: Pair, padding: Pair) -> None:
-    if not (isinstance(input_size, tuple) and len(input_size) == 2 and all(isinstance(v, int) and v >= 1
-                                                                             for v in input_size)):
-        raise ValueError(f"input_size must be a pair of positive ints, got {input_size!r}")
+    check_pair("input_size", input_size, 1, f"gradient {g.shape}")
     if g.ndim != 4:
         raise ValueError(f"gradient must be 4-D (N, C, H_out, W_out), got shape {g.shape}")
     out = _check_pool_geometry(g.shape[:2] + input_size, kernel_size, stride, padding)
@@ -330,9 +328,10 @@ def _pool_args(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any, n
     layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
     if x.ndim != nd + 2:
         raise ValueError(f"{name}: input must be {nd + 2}-D {layout}, got shape {x.shape}")
-    k = _ints(name, "kernel_size", kernel_size, nd, 1)
-    s = k if stride is None else _ints(name, "stride", stride, nd, 1)
-    p = _ints(name, "padding", padding, nd, 0)
+    where = f"input {x.shape}"
+    k = _ints(name, "kernel_size", kernel_size, nd, 1, where)
+    s = k if stride is None else _ints(name, "stride", stride, nd, 1, where)
+    p = _ints(name, "padding", padding, nd, 0, where)
     for n, ki, pi in zip(x.shape[2:], k, p):
         if 2 * pi > ki:
             raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k} (input {x.shape})")
@@ -412,7 +411,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
         raise ValueError(f"{name}: input must be a 4-D Tensor (N, C, H, W), got shape {getattr(x, 'shape', x)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating-point input, got {x.dtype}")
-    oh, ow = _ints(name, "output_size", output_size, 2, 1)
+    oh, ow = _ints(name, "output_size", output_size, 2, 1, f"input {x.shape}")
     h, w = x.shape[2:]
     if h % oh == 0 and w % ow == 0:
         return _avg_pool2d(x, kernel_size=(h // oh, w // ow), stride=(h // oh, w // ow), padding=(0, 0))

@@ -1,4 +1,8 @@
-"""Reductions over axes: sum and max (with numpy's ``axis`` and ``keepdims``), and ``sum_to``."""
+"""Reductions over axes: sum and max (with numpy's ``axis`` and ``keepdims``), and ``sum_to``.
+
+As in PyTorch, integer and boolean tensors sum in int64 and max keeps the dtype. Axes are ints (bools are
+not) in [-ndim, ndim); the helpers here (:func:`normalize_axes`, :func:`normalize_axis`, :func:`check_int`)
+word the errors of every op that takes axes or sizes."""
 
 from __future__ import annotations
 
@@ -12,17 +16,43 @@ from ..tensor import Tensor
 Axis = int | tuple[int, ...] | list[int] | None
 
 
+def is_int(v: Any) -> bool:
+    """True for Python and numpy integers; bools are not integers here (``reshape(True, 3)`` is refused)."""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_int(name: str, what: str, v: Any, shape: tuple[int, ...]) -> int:
+    """``v`` as a Python int; TypeError naming ``name``, ``what`` and the tensor's ``shape`` otherwise."""
+    if not is_int(v):
+        raise TypeError(f"{name}: {what} must be an int, got {v!r} ({type(v).__name__}) for a tensor of shape {shape}")
+    return int(v)
+
+
+def normalize_axis(name: str, axis: Any, shape: tuple[int, ...], extra: int = 0) -> int:
+    """One ``axis`` of a tensor of ``shape`` as a non-negative int, counting ``extra`` new axes (expand_dims: 1)."""
+    a = check_int(name, "axis", axis, shape)
+    n = len(shape) + extra
+    if not -n <= a < n:
+        valid = f"[{-n}, {n - 1}]" if n else "none (0-d)"
+        raise ValueError(f"{name}: axis {a} is out of range for a tensor of shape {shape} (valid axes: {valid})")
+    return a % n
+
+
 def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...] | None:
-    """``axis`` as a sorted tuple of non-negative ints (None: all axes); ValueError when out of range."""
+    """``axis`` as a sorted tuple of non-negative ints (None: all axes); ValueError when out of range, TypeError
+    when an entry is not an int (bools are not)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, np.ndarray) and axis.ndim == 1 and axis.dtype.kind in "iu":
+        axis = axis.tolist()
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+        if not is_int(a):
             raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a tensor of {ndim} dimension(s)")
+            valid = f"[{-ndim}, {ndim - 1}]" if ndim else "none"
+            raise ValueError(f"axis {a} is out of range for a tensor of {ndim} dimension(s) (valid axes: {valid})")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis!r} repeats an axis")
@@ -58,8 +88,13 @@ def _reduction_samples(rng: np.random.Generator) -> list[Sample]:
     return [Sample((rng.standard_normal(s),), {"axis": a, "keepdims": k}) for s, a, k in cases]
 
 
+def _sum_forward(x: np.ndarray, *, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """sum over ``axis``; integer and boolean tensors sum in int64, as PyTorch."""
+    return np.sum(x, axis=axis, keepdims=keepdims, dtype=None if x.dtype.kind == "f" else np.int64)
+
+
 _sum = register_op(
-    "sum", lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    "sum", _sum_forward,
     vjps=(_sum_vjp,), formula="y = sum_axis x;  dx = broadcast(g)",
     kind="reduction", samples=_reduction_samples,
 )
@@ -93,9 +128,11 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 @tensor_method
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum ``x`` down to ``shape``, undoing a numpy broadcast from ``shape`` to ``x.shape``."""
-    shape = tuple(shape)
-    if x.shape == shape:
+    if type(shape) is not tuple:
+        shape = tuple(shape)
+    if x.shape == shape:  # the common case in VJPs: nothing was broadcast
         return x
+    shape = tuple(check_int("sum_to", "shape entry", s, x.shape) for s in shape)
     lead = x.ndim - len(shape)
     if lead < 0 or any(s != 1 and s != n for s, n in zip(shape, x.shape[lead:])):
         raise ValueError(f"sum_to: shape {x.shape} is not a broadcast of {shape}")

@@ -135,3 +135,12 @@ def test_every_registered_vjp_returns_its_inputs_dtype(dtype) -> None:
                 assert g is None or g.dtype == t.dtype, op.name
             ran += 1
     assert ran > 20
+
+
+def test_an_explicit_dtype_converts_float16_data_and_mixed_unsigned_integers_raise() -> None:
+    t = Tensor(np.ones(3, dtype=np.float16), dtype=np.float32)
+    assert t.dtype == np.float32 and t.data.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="uint64 and int64"):
+        Tensor(np.array([1], dtype=np.uint64)) + Tensor(np.array([1]))
+    with pytest.raises(TypeError, match="complex"):
+        Tensor(np.array([1 + 2j]), dtype=np.float32)

@@ -225,3 +225,76 @@ def test_every_op_output_that_shares_memory_with_an_input_shares_its_version() -
                     assert out._version == before + 1, f"{op.name}: a view of an input does not share its version"
                     checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("op", ["+=", "-=", "*=", "/="])
+def test_an_update_by_the_tensor_itself_differentiates_as_in_torch(op) -> None:
+    torch = pytest.importorskip("torch")
+    x = Tensor(np.array([1.0, 3.0]), requires_grad=True)
+    y = x * 2.0
+    tx = torch.tensor([1.0, 3.0], dtype=torch.float64, requires_grad=True)
+    ty = tx * 2.0
+    scope = {"y": y, "ty": ty}
+    # torch itself refuses `ty *= ty` (its Mul saved ty); the out-of-place value is the same function
+    exec(f"y {op} y\nty = ty {op[0]} ty", scope)
+    scope["y"].sum().backward()
+    scope["ty"].sum().backward()
+    np.testing.assert_allclose(scope["y"].data, scope["ty"].detach().numpy())
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+def test_an_op_that_hands_back_its_input_array_shares_its_version() -> None:
+    identity = tg.register_op("identity_for_version_test", lambda x: x, vjps=[lambda g, out, x: -g],
+                              formula="y = x;  dx = -g (a gradient-reversal layer)", replace=True)
+    try:
+        x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        h = x * 1.0
+        loss = (h * h).sum()
+        y = identity(h)
+        with tg.no_grad():
+            y.mul_(10.0)  # writes h's memory too
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            loss.backward()
+    finally:
+        del REGISTRY["identity_for_version_test"]
+
+
+def test_fill_zero_and_copy_on_a_computed_tensor_keep_a_zero_gradient_path_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    tx = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    y, ty = x * 2.0, tx * 2.0
+    y.zero_()
+    ty.zero_()
+    assert y.requires_grad and ty.requires_grad
+    (y.sum() + (x * x).sum()).backward()
+    (ty.sum() + (tx * tx).sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    src = Tensor(np.array([5.0]), requires_grad=True)
+    z = x * 3.0
+    z.copy_(src)  # broadcast: src's gradient is the sum over the copies
+    z.sum().backward()
+    assert z.data.tolist() == [5.0, 5.0] and src.grad.data.tolist() == [2.0]
+
+
+def test_a_view_that_is_gone_does_not_block_an_update_but_a_live_one_does() -> None:
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * 2.0
+    assert y[:1].shape == (1,)  # a view, dropped at once
+    y += 1.0
+    y.sum().backward()
+    assert x.grad.data.tolist() == [2.0, 2.0]
+    y2 = x * 2.0
+    v = y2[:1]
+    with pytest.raises(RuntimeError, match="shares memory with another live tensor"):
+        y2 += 1.0
+    assert v.shape == (1,)
+
+
+def test_small_in_place_cases_that_torch_accepts() -> None:
+    i = Tensor(np.array([1, 2], dtype=np.int32))
+    i.fill_(3.0)
+    assert i.data.tolist() == [3, 3] and i.dtype == np.int32
+    y = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    (y * 2.0).backward(Tensor(np.ones(2)))  # a float64 cotangent for a float32 output is cast, as in torch
+    assert y.grad.dtype == np.float32 and y.grad.data.tolist() == [2.0, 2.0]

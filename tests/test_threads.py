@@ -223,3 +223,42 @@ def test_nested_transforms_in_threads_give_second_derivatives(tiny_switch_interv
 
     run_threads(worker, worker)
     assert_default_state()
+
+
+def test_a_mode_left_out_of_order_by_a_generator_does_not_leak() -> None:
+    def evaluate(batches: list[Tensor]) -> Iterator[Tensor]:
+        with tg.no_grad():
+            for b in batches:
+                yield b * 2.0
+
+    gen = evaluate([Tensor(np.ones(2))] * 3)
+    next(gen)  # suspended inside no_grad()
+    with tg.scope("train"):
+        for _ in gen:  # the generator's no_grad() ends inside this scope
+            pass
+        assert tg.is_grad_enabled()
+        assert (Tensor(np.ones(2), requires_grad=True) * 2.0)._node.scope == ("train",)
+    assert_default_state()
+
+
+def test_writes_in_another_thread_never_switch_off_this_threads_version_checks(tiny_switch_interval: None) -> None:
+    stop = threading.Event()
+
+    def writer() -> None:
+        own = Tensor(np.ones(4))
+        while not stop.is_set():
+            own.add_(1.0)
+
+    def checker() -> None:
+        try:
+            for _ in range(300):
+                w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+                loss = (w * w).sum()
+                with tg.no_grad():
+                    w.mul_(10.0)
+                with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+                    loss.backward()
+        finally:
+            stop.set()
+
+    run_threads(writer, checker)

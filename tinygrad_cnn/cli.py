@@ -644,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0: success; 1: a check failed (gradcheck), training diverged (NaN or infinite loss), plots failed, or
     stdout was closed early (a pipe into ``head``); 2: a refused option or a user error (bad input, a
     missing, damaged or foreign checkpoint, a missing dataset, an unwritable path; one line on stderr);
-    130: interrupted.
+    130: interrupted. With ``TINYGRAD_CNN_TRACEBACK=1`` in the environment, errors show their traceback.
     """
     try:
         try:
@@ -654,6 +654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = 1
         except (ValueError, TypeError, ImportError, OSError) as e:  # CheckpointError, DownloadError, ...
             if isinstance(e, BrokenPipeError):
+                raise
+            if os.environ.get("TINYGRAD_CNN_TRACEBACK") == "1":
                 raise
             _error(str(e) or type(e).__name__)
             code = 2

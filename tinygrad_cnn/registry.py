@@ -27,9 +27,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .tensor import Node, Tensor, check_dtype, engine_state, check_forward, fingerprint, share_views
+from .tensor import Node, Tensor, _get_state, check_dtype, check_forward, fingerprint, share_views
 
 VJP = Callable[..., Tensor]
+_make = Tensor._make
 
 
 class Sample(NamedTuple):
@@ -91,7 +92,7 @@ class Op:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         # Record a node when this thread records and some input requires grad (see tensor.py).
-        st = engine_state()
+        st = _get_state()
         if st.anomaly:
             check_forward(self, inputs, out)
         result = None
@@ -99,14 +100,19 @@ class Op:
             for t in inputs:
                 if t._requires_grad:
                     node = Node(self, inputs, attrs, saved, st.scope)
-                    result = Tensor._make(out, node)
+                    result = _make(out, node)
                     if st.anomaly:
                         fingerprint(node, out)
                     break
         if result is None:
-            result = Tensor._make(out)
+            result = _make(out)
         if out.base is not None:  # a view of an input shares that input's version counter
             share_views(result, inputs)
+        else:
+            for a in arrays:
+                if a is out:  # an op that hands back its input array (an identity)
+                    share_views(result, inputs)
+                    break
         return result
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
+import weakref
 import functools
 import itertools
 import zlib
@@ -40,11 +42,12 @@ ArrayLike = Any  # anything np.asarray accepts
 
 class EngineState:
     """The engine's state as one thread (or asyncio task) sees it: grad mode, anomaly mode, the scope, the
-    nesting of transforms. Instances are never changed: a mode makes a new state (``outer`` is the one it
-    replaced) and sets it in a ``ContextVar``, so each thread has its own and a new thread starts from the
-    defaults, whatever the thread that started it was doing."""
+    nesting of transforms. Instances are never changed: a mode makes a new state and sets it in a
+    ``ContextVar``, so each thread has its own and a new thread starts from the defaults, whatever the
+    thread that started it was doing. Leaving a mode restores only the field that mode set, so modes that
+    end out of order (a generator suspended inside ``no_grad()``) cannot undo each other."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "in_backward_of", "transform_depth", "outer")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "in_backward_of", "transform_depth")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -52,24 +55,45 @@ class EngineState:
         self.scope: tuple[str, ...] = ()
         self.in_backward_of: str | None = None  # under detect_anomaly: the op whose VJP is running
         self.transform_depth = 0  # how many tg.grad / value_and_grad calls surround this one
-        self.outer: EngineState | None = None
 
     def replace(self, **changes: Any) -> EngineState:
-        """A copy with ``changes``, whose ``outer`` is this state."""
+        """A copy with ``changes``."""
         new = _new(EngineState)
         for k in EngineState.__slots__:
             setattr(new, k, changes.get(k, getattr(self, k)))
-        new.outer = self
         return new
 
 
 _DEFAULT_STATE = EngineState()
 _current: contextvars.ContextVar[EngineState] = contextvars.ContextVar("tinygrad_cnn_state", default=_DEFAULT_STATE)
-engine_state = _current.get  # this thread's (or task's) EngineState; one call per op, as cheap as a global
+_get_state = _current.get  # one call per op, about as cheap as reading a global
 _set_state = _current.set
+
+
+def engine_state() -> EngineState:
+    """This thread's (or asyncio task's) engine state."""
+    return _get_state()
+
+
+def _set_field(field: str, value: Any) -> None:
+    """Set one field of this thread's state, leaving the others as they are now."""
+    _set_state(_get_state().replace(**{field: value}))
+
+
 # Numbers nodes and in-place writes in one order (next() on a count is atomic under the GIL).
 _clock = itertools.count()
 _last_write = -1  # the clock at the latest in-place write in any thread: backward skips its checks when older
+_write_lock = threading.Lock()
+
+
+def _write_stamp() -> int:
+    """A clock value for an in-place write; ``_last_write`` only ever grows, whichever thread writes."""
+    global _last_write
+    with _write_lock:
+        stamp = next(_clock)
+        if stamp > _last_write:
+            _last_write = stamp
+    return stamp
 
 
 class _Version:
@@ -78,10 +102,15 @@ class _Version:
     Tensors whose arrays share memory (a view and its base, ``detach()``) share one ``_Version``.
     """
 
-    __slots__ = ("count", "stamp", "shared")
+    __slots__ = ("count", "stamp", "sharers")
 
     def __init__(self) -> None:
-        self.count, self.stamp, self.shared = 0, -1, False
+        self.count, self.stamp = 0, -1
+        self.sharers: list[weakref.ref[Tensor]] | None = None  # the tensors that share it, while alive
+
+    def shared_with_another(self, t: Tensor) -> bool:
+        """Whether a tensor other than ``t`` still alive shares this counter (and so ``t``'s memory)."""
+        return self.sharers is not None and any(r() is not None and r() is not t for r in self.sharers)
 
 
 class Node:
@@ -175,10 +204,11 @@ def as_array(data: ArrayLike, dtype: np.typing.DTypeLike | None = None, who: str
         )
     if isinstance(data, np.ndarray):
         arr = data if type(data) is np.ndarray else np.asarray(data)  # np.matrix and other subclasses
-        if dtype is not None:
+        if dtype is not None:  # an explicit conversion: float16 data may become float32, say
             target = np.dtype(dtype)
             check_dtype(target, who, arr.shape)
-            check_dtype(arr.dtype, who, arr.shape)
+            if arr.dtype.kind not in "biuf":
+                check_dtype(arr.dtype, who, arr.shape)
             arr = arr.astype(target, copy=False)
     else:
         if isinstance(data, (str, bytes)):
@@ -345,7 +375,7 @@ class Tensor:
             if not flag:
                 raise ValueError(
                     f"requires_grad: only leaves can stop requiring grad; this tensor (shape {self.shape}) was "
-                    f"computed by '{self._node.op.name}'; use .detach() for a copy cut from the graph"
+                    f"computed by '{self._node.op.name}'; use .detach() for the same data cut from the graph"
                 )
             return self
         if flag and self.dtype.kind != "f":
@@ -420,28 +450,24 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: float | int | bool) -> Tensor:
-        """Set every element to ``value`` in place."""
+        """Set every element to ``value`` in place (the gradient to the old values is 0)."""
         if isinstance(value, Tensor):
             if value.size != 1:
                 raise ValueError(f"fill_: the value must be a number or a one-element tensor, got shape {value.shape}")
             value = value.item()
-        if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+        if isinstance(value, np.ndarray) or not isinstance(value, (int, float, bool, np.number, np.bool_)):
             raise TypeError(f"fill_: the value must be a number, got {type(value).__name__}")
         if self.dtype.kind in "iub" and not float(value).is_integer():
             raise TypeError(f"fill_: {value!r} does not fit the tensor's integer dtype {self.dtype} exactly")
-        return self._inplace("fill_", np.zeros(self.shape, self.dtype) + value, _assign, lambda a, b: b)
+        return self._inplace("fill_", np.full(self.shape, value, self.dtype), _assign, _replace_graph)
 
     def copy_(self, src: Tensor | ArrayLike) -> Tensor:
         """Copy ``src`` (broadcast to this tensor's shape, cast to its dtype) into this tensor, in place.
 
-        The gradient flows to ``src`` when it requires grad. Float data is not copied into an integer tensor
-        (that would truncate); use ``.astype`` explicitly.
+        The gradient flows to ``src`` when it requires grad (the old values get 0). Float data is not copied
+        into an integer tensor (that would truncate); use ``.astype`` explicitly.
         """
-        def copy_graph(a: Tensor, b: Tensor) -> Tensor:
-            out = b.astype(a.dtype)
-            return out if out.shape == a.shape else out.broadcast_to(a.shape)
-
-        return self._inplace("copy_", src, _assign, copy_graph)
+        return self._inplace("copy_", src, _assign, _replace_graph)
 
     def set_(self, array: ArrayLike) -> Tensor:
         """Replace this tensor's data by ``array`` (any shape; a float dtype if it requires grad), in place.
@@ -451,11 +477,11 @@ class Tensor:
         by an op while gradients are recorded.
         """
         arr = as_array(array.data if isinstance(array, Tensor) else array, who="set_")
-        if self._node is not None and engine_state().grad_enabled:
+        if self._node is not None and _get_state().grad_enabled:
             raise RuntimeError(f"set_: this tensor was computed by '{self._node.op.name}'; set_ works on leaves")
         if self._requires_grad and arr.dtype.kind != "f":
             raise TypeError(f"set_: a tensor that requires grad needs float data, got {arr.dtype}")
-        if self._vc is not None and self._vc.shared:  # the new array shares memory with nothing
+        if self._vc is not None and self._vc.sharers is not None:  # the new array shares memory with nothing
             fresh = _Version()
             fresh.count = self._vc.count
             self._vc = fresh
@@ -476,12 +502,11 @@ class Tensor:
         return self.div_(other)
 
     def _bump(self) -> None:
-        global _last_write
         vc = self._vc
         if vc is None:
             vc = self._vc = _Version()
         vc.count += 1
-        vc.stamp = _last_write = next(_clock)
+        vc.stamp = _write_stamp()
 
     def _inplace(self, name: str, other: Any, ufunc: Callable[..., Any], graph: Callable[[Tensor, Any], Tensor]) -> Tensor:
         """Apply an in-place update.
@@ -490,29 +515,31 @@ class Tensor:
         place (wrap parameter updates in ``no_grad()``). When the update itself must be recorded (this
         tensor or ``other`` requires grad and grad mode is on), the op is recorded out of place and this
         tensor object takes the result: its old value stays in the graph, and any earlier node that read
-        this tensor raises at ``backward()``. Otherwise the array is written in place. Either way the
-        version is bumped. The result must keep this tensor's shape and dtype kind.
+        this tensor raises at ``backward()``. That needs this tensor to share its memory with no other live
+        tensor (a view would not see the new value). Otherwise the array is written in place. Either way
+        the version is bumped. The result must keep this tensor's shape and dtype kind.
         """
-        global _last_write
         other_t = other if isinstance(other, Tensor) else None
-        if engine_state().grad_enabled and (self._requires_grad or (other_t is not None and other_t._requires_grad)):
+        if _get_state().grad_enabled and (self._requires_grad or (other_t is not None and other_t._requires_grad)):
             if self._node is None and self._requires_grad:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad{_label(self)} cannot be changed in place while "
                     "gradients are recorded; update parameters inside `with tg.no_grad():` (as the optimizers "
                     "do), or use the out-of-place op"
                 )
-            if self._vc is not None and self._vc.shared:
+            if self._vc is not None and self._vc.shared_with_another(self):
                 raise RuntimeError(
-                    f"{name}: this tensor{_label(self)} shares memory with another (a view, or has views); "
-                    "in-place updates of views are not recorded in a graph: use the out-of-place op"
+                    f"{name}: this tensor{_label(self)} shares memory with another live tensor (a view of it, or "
+                    "the tensor it views), which would not see a recorded in-place update: use the out-of-place op"
                 )
             old = Tensor._make(self.data, self._node)
             old._requires_grad, old.name, old._vc = self._requires_grad, self.name, self._vc
             fresh = _Version()
             fresh.count = self._version + 1
-            fresh.stamp = _last_write = next(_clock)
-            if other_t is None and not isinstance(other, (bool, int, float)):
+            fresh.stamp = _write_stamp()
+            if other_t is self:  # x += x: the old value, twice
+                other = old
+            elif other_t is None and not isinstance(other, (bool, int, float)):
                 other = Tensor._make(_operand_array(other, name))
             new = graph(old, other)
             self._check_result(name, new.data)
@@ -526,12 +553,14 @@ class Tensor:
                 f"{name}: the tensor's array{_label(self)} is read-only (a broadcast view or a read-only buffer); "
                 "write into a copy (Tensor(x.numpy().copy()))"
             )
-        src = other_t.data if other_t is not None else _operand_array(other, name)
-        try:
-            result_shape = np.broadcast_shapes(arr.shape, np.shape(src))
-        except ValueError:
-            raise ValueError(f"{name}: shapes {arr.shape} and {np.shape(src)} cannot be broadcast together") from None
-        self._check_result(name, None, result_shape)
+        src = other_t.data if other_t is not None else other
+        if type(src) is not np.ndarray or src.shape != arr.shape:  # the optimizers' case needs no checks here
+            src = _operand_array(src, name)
+            try:
+                result_shape = np.broadcast_shapes(arr.shape, src.shape)
+            except ValueError:
+                raise ValueError(f"{name}: shapes {arr.shape} and {src.shape} cannot be broadcast together") from None
+            self._check_result(name, None, result_shape)
         try:
             ufunc(arr, src, out=arr, casting="same_kind")
         except TypeError as e:  # numpy's UFuncTypeError: the result's kind does not fit (float into int)
@@ -568,6 +597,13 @@ def _assign(arr: np.ndarray, src: Any, out: np.ndarray | None = None, casting: s
     np.copyto(arr, src, casting=casting)
 
 
+def _replace_graph(old: Tensor, src: Tensor) -> Tensor:
+    """``src`` in ``old``'s place, broadcast and cast to it, as a recorded op: gradient 0 to ``old``, and the
+    gradient (summed over broadcast axes) to ``src``."""
+    everywhere = Tensor._make(np.ones(old.shape, dtype=bool))
+    return everywhere.where(src.astype(old.dtype) if src.dtype != old.dtype else src, old)
+
+
 def _operand_array(x: Any, who: str) -> np.ndarray:
     if isinstance(x, (bool, int, float, np.number, np.bool_)):
         return np.asarray(x)
@@ -583,7 +619,11 @@ def _share_version(view: Tensor, base: Tensor) -> None:
     vc = base._vc
     if vc is None:
         vc = base._vc = _Version()
-    vc.shared = True
+    if vc.sharers is None:
+        vc.sharers = [weakref.ref(base)]
+    else:
+        vc.sharers = [r for r in vc.sharers if r() is not None]
+    vc.sharers.append(weakref.ref(view))
     view._vc = vc
 
 
@@ -636,6 +676,8 @@ def _as_cotangent(root: Tensor, grad: Tensor | ArrayLike | None) -> Tensor:
         return Tensor._make(np.ones(root.shape, dtype=root.dtype))
     if isinstance(grad, Tensor):
         g = grad
+        if g.dtype != root.dtype and g.dtype.kind == "f" and root.dtype.kind == "f":
+            g = g.astype(root.dtype)  # as PyTorch: a float cotangent is cast to the output's dtype
     else:  # a copy: the caller's array never becomes a .grad
         g = Tensor._make(np.array(as_array(grad, root.dtype, "backward"), copy=True))
     if g.shape != root.shape:
@@ -721,12 +763,12 @@ def _backprop(
             prev = found.get(key)
             found[key] = (t, add(None if prev is None else prev[1], g))
 
-    st = engine_state()
+    st = _get_state()
     anomaly = st.anomaly
     # Only when something was written in place after the oldest node here can a node be stale.
     check_versions = bool(order) and _last_write > order[0]._node.seq
-    if st.grad_enabled != create_graph:
-        _set_state(st.replace(grad_enabled=create_graph))
+    during = st if st.grad_enabled == create_graph else st.replace(grad_enabled=create_graph)
+    _set_state(during)
     try:
         for r, c in zip(roots, cotangents):
             accumulate(r, _as_cotangent(r, c))
@@ -749,12 +791,12 @@ def _backprop(
                     if vjp is None or not inp._requires_grad:
                         continue
                     if anomaly:
-                        here = engine_state()
-                        _set_state(here.replace(in_backward_of=op.name))
+                        outer = _get_state().in_backward_of
+                        _set_field("in_backward_of", op.name)
                         try:
                             gi = vjp(g, t, *inputs, **attrs)
                         finally:
-                            _set_state(here)
+                            _set_field("in_backward_of", outer)
                     else:
                         gi = vjp(g, t, *inputs, **attrs)
                     if gi.data.shape != inp.data.shape:
@@ -774,8 +816,8 @@ def _backprop(
                     accumulate(inp, gi)
             if not retain:
                 node.free()
-    finally:
-        _set_state(st)
+    finally:  # the state as it was, unless a VJP left another mode entered (then only grad mode is restored)
+        _set_state(st if _get_state() is during else _get_state().replace(grad_enabled=st.grad_enabled))
     return found
 
 
@@ -818,16 +860,22 @@ def gradients(
 
 # -------------------------------------------------------------------- modes (per thread)
 class _Mode:
-    """A context manager that is also a decorator, setting one field of this thread's :class:`EngineState`."""
+    """A context manager that is also a decorator, setting one field of this thread's :class:`EngineState`.
+
+    One object may be entered by several threads, and nested: the values to restore are kept per thread.
+    """
 
     def __init__(self, flag: str, value: bool) -> None:
         self.flag, self.value = flag, value
+        self._saved = threading.local()
 
     def __enter__(self) -> None:
-        _set_state(engine_state().replace(**{self.flag: self.value}))
+        saved = self._saved.__dict__.setdefault("stack", [])
+        saved.append(getattr(_get_state(), self.flag))
+        _set_field(self.flag, self.value)
 
     def __exit__(self, *exc: object) -> None:
-        _set_state(engine_state().outer or _DEFAULT_STATE)
+        _set_field(self.flag, self._saved.stack.pop())
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -850,12 +898,12 @@ def enable_grad() -> _Mode:
 
 def is_grad_enabled() -> bool:
     """Whether ops called from this thread record the graph now."""
-    return engine_state().grad_enabled
+    return _get_state().grad_enabled
 
 
 def is_anomaly_enabled() -> bool:
     """Whether ``detect_anomaly()`` is on in this thread."""
-    return engine_state().anomaly
+    return _get_state().anomaly
 
 
 def detect_anomaly() -> _Mode:
@@ -867,30 +915,30 @@ def detect_anomaly() -> _Mode:
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[None]:
     """Name a block of the model: ops recorded inside (in this thread) carry the scope; drawings cluster by it."""
-    st = engine_state()
-    _set_state(st.replace(scope=st.scope + (str(name),)))
+    outer = _get_state().scope
+    _set_field("scope", outer + (str(name),))
     try:
         yield
     finally:
-        _set_state(st)
+        _set_field("scope", outer)
 
 
 @contextlib.contextmanager
 def transform_level() -> Iterator[int]:
     """Count one more function transform around the code inside; yields how many surround it (this thread)."""
-    st = engine_state()
-    _set_state(st.replace(transform_depth=st.transform_depth + 1))
+    outer = _get_state().transform_depth
+    _set_field("transform_depth", outer + 1)
     try:
-        yield st.transform_depth
+        yield outer
     finally:
-        _set_state(st)
+        _set_field("transform_depth", outer)
 
 
 def check_forward(op: Op, inputs: Sequence[Tensor], out: np.ndarray) -> None:
     """Under detect_anomaly: raise if ``op``'s forward made NaN/inf, saying whether its inputs already had them."""
     if out.dtype.kind == "f" and not np.isfinite(out).all():
         bad_in = [i for i, t in enumerate(inputs) if t.dtype.kind == "f" and not np.isfinite(t.data).all()]
-        during = engine_state().in_backward_of
+        during = _get_state().in_backward_of
         where = f" inside the backward of '{during}'" if during else ""
         raise FloatingPointError(
             f"detect_anomaly: the forward of '{op.name}'{where} produced NaN/inf (output shape {out.shape}, input "

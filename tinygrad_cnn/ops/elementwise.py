@@ -89,7 +89,10 @@ def _join(d1: np.dtype, d2: np.dtype) -> np.dtype:
     f1, f2 = d1.kind == "f", d2.kind == "f"
     if f1 != f2:
         return d1 if f1 else d2
-    return np.result_type(d1, d2)
+    out = np.result_type(d1, d2)
+    if out.kind == "f" and not f1:  # uint64 with a signed integer: numpy would pick float64
+        raise TypeError(f"no integer dtype holds both {d1} and {d2} (numpy would compute in {out}); cast one first")
+    return out
 
 
 _KINDS = "biuf"  # the dtype kinds the engine computes with: bool, signed and unsigned integers, floats

@@ -165,18 +165,20 @@ class Optimizer:
         for i, (p, g) in enumerate(zip(self.params, gs)):
             if g is None:
                 continue
-            where = f"gradient for parameter {_path_name(self.paths[i])}"
             arr = p.data if isinstance(p, Tensor) else p
             if isinstance(g, Tensor):
                 garr = g.data
             elif isinstance(g, (np.ndarray, np.generic)):
                 garr = np.asarray(g)
             else:
-                raise TypeError(f"{name}.step: {where} must be a Tensor or numpy array, got {type(g).__name__}")
+                raise TypeError(f"{name}.step: gradient for parameter {_path_name(self.paths[i])} must be a Tensor "
+                                f"or numpy array, got {type(g).__name__}")
             if garr.shape != arr.shape:
-                raise ValueError(f"{name}.step: {where} has shape {garr.shape}, the parameter {arr.shape}")
+                raise ValueError(f"{name}.step: gradient for parameter {_path_name(self.paths[i])} has shape "
+                                 f"{garr.shape}, the parameter {arr.shape}")
             if garr.dtype != arr.dtype:
-                raise TypeError(f"{name}.step: {where} is {garr.dtype}, the parameter {arr.dtype}")
+                raise TypeError(f"{name}.step: gradient for parameter {_path_name(self.paths[i])} is {garr.dtype}, "
+                                f"the parameter {arr.dtype}")
             if arr.dtype.kind != "f" or not arr.flags.writeable:
                 raise ValueError(
                     f"{name}.step: parameter {_path_name(self.paths[i])} is no longer a writable float array "

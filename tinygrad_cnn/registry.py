@@ -159,6 +159,11 @@ def tensor_method(fn: Callable | None = None, *, name: str | None = None) -> Cal
     return attach if fn is None else attach(fn)
 
 
+def is_int(v: Any) -> bool:
+    """True for Python and numpy integers; bools are not integers here (``reshape(True, 3)`` is refused)."""
+    return type(v) is int or isinstance(v, np.integer)
+
+
 def as_tensor(x: Any, dtype: np.dtype | None = None) -> Tensor:
     """``x`` if it is a Tensor, else a constant Tensor of ``x`` (Python numbers take ``dtype``)."""
     if isinstance(x, Tensor):

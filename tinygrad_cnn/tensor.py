@@ -59,8 +59,10 @@ class EngineState:
     def replace(self, **changes: Any) -> EngineState:
         """A copy with ``changes``."""
         new = _new(EngineState)
-        for k in EngineState.__slots__:
-            setattr(new, k, changes.get(k, getattr(self, k)))
+        new.grad_enabled, new.anomaly, new.scope = self.grad_enabled, self.anomaly, self.scope
+        new.in_backward_of, new.transform_depth = self.in_backward_of, self.transform_depth
+        for k, v in changes.items():
+            setattr(new, k, v)
         return new
 
 

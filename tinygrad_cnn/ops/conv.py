@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..registry import Sample, register_op, tensor_method
+from ..registry import Sample, is_int, register_op, tensor_method
 from ..tensor import Tensor
 
 Pair = tuple[int, int]
@@ -534,14 +534,9 @@ def _check_float(*arrays: np.ndarray) -> None:
         raise TypeError(f"needs floating-point operands of one dtype, got {', '.join(str(d) for d in dts)}")
 
 
-def _is_int(v: Any) -> bool:
-    """Python and numpy integers, not bools."""
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
 def check_pair(what: str, v: Any, lo: int, where: str) -> None:
     """A registered op's normalised attribute: a tuple of two ints >= ``lo`` (TypeError / ValueError)."""
-    if not (isinstance(v, tuple) and len(v) == 2 and all(_is_int(e) for e in v)):
+    if not (isinstance(v, tuple) and len(v) == 2 and all(is_int(e) for e in v)):
         raise TypeError(f"{what} must be a pair of ints (not bools), got {v!r} ({where})")
     if any(e < lo for e in v):
         raise ValueError(f"{what} must be a pair of ints >= {lo}, got {v!r} ({where})")
@@ -551,12 +546,12 @@ def _check_attrs(stride: Any, padding: Any, dilation: Any, groups: Any, where: s
     check_pair("stride", stride, 1, where)
     check_pair("dilation", dilation, 1, where)
     if not (isinstance(padding, tuple) and len(padding) == 2 and all(
-            isinstance(p, tuple) and len(p) == 2 and all(_is_int(e) for e in p) for p in padding)):
+            isinstance(p, tuple) and len(p) == 2 and all(is_int(e) for e in p) for p in padding)):
         raise TypeError(f"padding must be ((top, bottom), (left, right)) of ints (not bools), got {padding!r} "
                         f"({where})")
     if any(e < 0 for p in padding for e in p):
         raise ValueError(f"padding must be ((top, bottom), (left, right)) of ints >= 0, got {padding!r} ({where})")
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"groups must be an int (not a bool), got {groups!r} ({where})")
     if groups < 1:
         raise ValueError(f"groups must be an int >= 1, got {groups!r} ({where})")
@@ -711,9 +706,9 @@ _conv2d_weight_grad = register_op(
 def _ints(name: str, what: str, v: Any, nd: int, lo: int, where: str = "") -> tuple[int, ...]:
     """An int or a tuple of ``nd`` ints (bools are not ints), each >= ``lo``; ``where`` names the shapes."""
     at = f" ({where})" if where else ""
-    if _is_int(v):
+    if is_int(v):
         v = (int(v),) * nd
-    elif isinstance(v, (tuple, list)) and len(v) == nd and all(_is_int(e) for e in v):
+    elif isinstance(v, (tuple, list)) and len(v) == nd and all(is_int(e) for e in v):
         v = tuple(int(e) for e in v)
     else:
         raise TypeError(f"{name}: {what} must be an int or a tuple of {nd} ints, got {v!r}{at}")
@@ -723,7 +718,7 @@ def _ints(name: str, what: str, v: Any, nd: int, lo: int, where: str = "") -> tu
 
 
 def _groups(name: str, groups: Any, where: str) -> int:
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"{name}: groups must be an int, got {groups!r} ({where})")
     if groups < 1:
         raise ValueError(f"{name}: groups must be a positive int, got {groups!r} ({where})")

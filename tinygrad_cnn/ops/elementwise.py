@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Sample, as_tensor, register_op, tensor_method
+from ..registry import Sample, as_tensor, is_int, register_op, tensor_method
 from ..tensor import Tensor
 
 # ---------------------------------------------------------------- input domains for the test samples
@@ -270,17 +270,13 @@ def _pow_vjp(g: Tensor, out: Tensor, x: Tensor, *, exponent: float) -> Tensor:
     return g * exponent * x ** (exponent - 1)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
 def _check_exponent(x: np.ndarray, *, exponent: float) -> None:
     if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, (bool, np.bool_)):
         raise TypeError(
             f"the exponent must be a Python number, got {type(exponent).__name__}; "
             "for a tensor exponent write (y * x.log()).exp()"
         )
-    if x.dtype.kind != "f" and _is_int(exponent) and exponent < 0:
+    if x.dtype.kind != "f" and is_int(exponent) and exponent < 0:
         raise ValueError(f"integers to negative integer powers are not allowed ({x.dtype} tensor of shape {x.shape} "
                          f"** {exponent}); use a float exponent or cast the tensor to a float dtype first")
 
@@ -290,7 +286,7 @@ def _pow_forward(x: np.ndarray, *, exponent: float) -> np.ndarray:
     integers keep the integer dtype (booleans give int64), wrapping on overflow as PyTorch."""
     if x.dtype.kind == "f":
         return np.power(x, np.asarray(exponent, dtype=x.dtype))
-    if not _is_int(exponent):
+    if not is_int(exponent):
         return np.power(x.astype(np.float32), np.float32(exponent))
     dt = _INT64 if x.dtype.kind == "b" else x.dtype
     info = np.iinfo(dt)

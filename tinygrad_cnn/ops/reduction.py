@@ -10,15 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Sample, register_op, tensor_method
+from ..registry import is_int, Sample, register_op, tensor_method
 from ..tensor import Tensor
 
 Axis = int | tuple[int, ...] | list[int] | None
-
-
-def is_int(v: Any) -> bool:
-    """True for Python and numpy integers; bools are not integers here (``reshape(True, 3)`` is refused)."""
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
 def check_int(name: str, what: str, v: Any, shape: tuple[int, ...]) -> int:

@@ -315,22 +315,8 @@ def _divergence_message(cfg: TrainConfig, lr: float, loss: float, epoch: int, st
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed into place; an interrupted or failed write
-    leaves ``path`` as it was and no temporary file behind."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            fd = -1
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``text`` to ``path`` through a temporary file renamed into place (see models.write_atomically)."""
+    models.write_atomically(path, lambda f: f.write(text), binary=False)
 
 
 def _save_run(out: Path, cfg: TrainConfig, params: dict[str, Tensor], history: dict[str, list[float]],

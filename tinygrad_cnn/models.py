@@ -367,11 +367,18 @@ def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, An
                             "arrays are stored")
         arrays[f"params/{k}"] = arr
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda f: np.savez(f, **arrays))
+    return path
+
+
+def write_atomically(path: Path, write: Callable[[Any], object], binary: bool = True) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place: an interrupted
+    or failed write (KeyboardInterrupt included) leaves ``path`` as it was and no temporary file behind."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb" if binary else "w") as f:
             fd = -1  # owned by f from here on
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -383,7 +390,6 @@ def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, An
         except OSError:
             pass
         raise
-    return path
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -456,5 +462,5 @@ def params_from_checkpoint(ckpt: Checkpoint) -> Params:
 __all__ = [
     "lenet5_init", "lenet5", "cnn_init", "cnn", "mlp_init", "mlp", "LeNet5", "SmallCNN", "MLP", "MODELS", "ModelSpec",
     "get_model", "num_parameters", "summary", "confusion_matrix", "evaluate", "Evaluation", "save_checkpoint",
-    "load_checkpoint", "params_from_checkpoint", "Checkpoint", "CheckpointError",
+    "load_checkpoint", "params_from_checkpoint", "Checkpoint", "CheckpointError", "write_atomically",
 ]

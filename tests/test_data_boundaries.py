@@ -149,3 +149,12 @@ def test_dataset_with_an_empty_split_is_refused(tmp_path, empty):
         (d / f"{prefix}-labels-idx1-ubyte").write_bytes(_raw_idx((n[split],), bytes(n[split])))
     with pytest.raises(ValueError, match="is empty"):  # not a dataset whose mean, std and batches are NaN
         data.load_mnist(tmp_path)
+
+
+def test_the_model_zoos_dropout_is_checked_too() -> None:
+    import tinygrad_cnn as tg
+
+    params = tg.models.cnn_init(0)
+    x = tg.Tensor(np.zeros((1, 1, 28, 28), np.float32))
+    with pytest.raises(ValueError, match=r"dropout: p must be a number in \[0, 1\]"):
+        tg.models.cnn(params, x, dropout=-0.5, rng=np.random.default_rng(0))

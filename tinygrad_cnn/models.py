@@ -129,7 +129,7 @@ def cnn(params: Mapping[str, Tensor], x: Tensor, taps: dict[str, Tensor] | None 
     h = F.flatten(h, 1)
     with scope("fc1"):
         h = F.relu(F.linear(h, p["fc1.weight"], p["fc1.bias"]))
-        if dropout > 0 and rng is not None:
+        if dropout != 0 and rng is not None:  # nn.dropout checks 0 <= p <= 1
             h = nn.dropout(h, dropout, rng)
     with scope("fc2"):
         return F.linear(h, p["fc2.weight"], p["fc2.bias"])

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import tinygrad_cnn  # noqa: F401  (fills the registry)
-from tinygrad_cnn.registry import op_table
+from tinygrad_cnn.core.registry import op_table
 
 START, END = "<!-- op-table:start -->\n", "<!-- op-table:end -->"
 path = Path(__file__).parent / "ops" / "index.md"

@@ -15,7 +15,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import cli, models
-from tinygrad_cnn.registry import REGISTRY, Sample, register_op
+from tinygrad_cnn.core.registry import REGISTRY, Sample, register_op
 
 ROOT = Path(__file__).resolve().parents[1]
 

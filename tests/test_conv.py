@@ -580,7 +580,7 @@ def test_conv1d_and_transpose_bad_input():
 
 
 def test_registered_ops_check_their_inputs():
-    from tinygrad_cnn.registry import REGISTRY
+    from tinygrad_cnn.core.registry import REGISTRY
 
     attrs = dict(stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1)
     x, w = Tensor(np.zeros((1, 2, 4, 4))), Tensor(np.zeros((3, 2, 3, 3)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import tinygrad_cnn as tg
-from tinygrad_cnn.registry import op_table
+from tinygrad_cnn.core.registry import op_table
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

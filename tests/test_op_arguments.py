@@ -10,7 +10,7 @@ import pytest
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.registry import REGISTRY
+from tinygrad_cnn.core.registry import REGISTRY
 
 
 def x23():

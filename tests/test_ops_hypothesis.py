@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.registry import REGISTRY
+from tinygrad_cnn.core.registry import REGISTRY
 
 ELEMENTWISE = sorted(n for n, op in REGISTRY.items() if op.kind == "elementwise" and op.domain)
 

@@ -11,7 +11,7 @@ import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
 from tinygrad_cnn.ops.movement import is_basic
-from tinygrad_cnn.registry import REGISTRY
+from tinygrad_cnn.core.registry import REGISTRY
 
 CORE_KINDS = {"elementwise", "reduction", "movement", "matmul"}
 

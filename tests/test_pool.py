@@ -215,7 +215,7 @@ def test_pool_bad_input_messages():
 
 
 def test_registered_pool_ops_check_offsets_and_shapes():
-    from tinygrad_cnn.registry import REGISTRY
+    from tinygrad_cnn.core.registry import REGISTRY
 
     a = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))
     g = Tensor(np.ones((1, 1, 2, 2)))

@@ -8,7 +8,7 @@ import pytest
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.registry import REGISTRY
+from tinygrad_cnn.core.registry import REGISTRY
 
 CASES = [(name, i) for name, op in sorted(REGISTRY.items()) for i in range(len(op.samples(np.random.default_rng(0))))]
 

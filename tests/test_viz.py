@@ -14,7 +14,7 @@ import pytest
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import viz
-from tinygrad_cnn.tensor import Ghost
+from tinygrad_cnn.core.tensor import Ghost
 from tinygrad_cnn.viz import GraphvizNotFoundError, draw_graph, retain_grads
 
 NODE = re.compile(r"^\s*(n\d+) \[(.*)\]$")
@@ -177,14 +177,14 @@ def test_op_attributes_are_readable():
 
 
 def test_geometry_attributes_are_compacted():
-    assert viz._fmt_attr("stride", (2, 2)) == "stride=2"
-    assert viz._fmt_attr("padding", ((2, 2), (2, 2))) == "padding=2"
-    assert viz._fmt_attr("padding", ((1, 1), (0, 0))) == "padding=(1, 0)"
-    assert viz._fmt_attr("padding", ((1, 2), (0, 0))) == "padding=((1, 2), (0, 0))"
-    assert viz._fmt_attr("dilation", (1, 1)) is None and viz._fmt_attr("groups", 1) is None
-    assert viz._fmt_attr("groups", 2) == "groups=2"
-    assert viz._fmt_attr("shape", (2, 2)) == "shape=(2, 2)"  # only geometry is compacted
-    assert viz._fmt_attr("dtype", np.dtype(np.float64)) == "dtype=float64"
+    assert viz.graph.format_attr("stride", (2, 2)) == "stride=2"
+    assert viz.graph.format_attr("padding", ((2, 2), (2, 2))) == "padding=2"
+    assert viz.graph.format_attr("padding", ((1, 1), (0, 0))) == "padding=(1, 0)"
+    assert viz.graph.format_attr("padding", ((1, 2), (0, 0))) == "padding=((1, 2), (0, 0))"
+    assert viz.graph.format_attr("dilation", (1, 1)) is None and viz.graph.format_attr("groups", 1) is None
+    assert viz.graph.format_attr("groups", 2) == "groups=2"
+    assert viz.graph.format_attr("shape", (2, 2)) == "shape=(2, 2)"  # only geometry is compacted
+    assert viz.graph.format_attr("dtype", np.dtype(np.float64)) == "dtype=float64"
 
 
 def test_show_data_gives_values_and_statistics():
@@ -220,7 +220,7 @@ def test_show_grad_shades_by_magnitude_and_shows_dead_units():
     # the largest mean |grad| is full red; smaller ones are paler
     means = {k: float(re.search(r"\|grad\| ([0-9.e+-]+)", t).group(1)) for k, t in lab.items() if "|grad|" in t}
     top = max(means, key=means.get)
-    assert fills[top] == viz._heat(1.0)
+    assert fills[top] == viz.graph.heat_color(1.0)
     low = min(means, key=means.get)
     assert fills[low] != fills[top]
     assert "log scale" in g.source
@@ -229,8 +229,8 @@ def test_show_grad_shades_by_magnitude_and_shows_dead_units():
     loss2 = (dead.relu() + param(3, name="alive")).sum()
     loss2.backward()
     g2 = draw_graph(loss2, show_grad=True)
-    assert attr(nodes(g2)[find(g2, "dead")[0]], "fillcolor") == viz._ZERO_GRAD
-    assert attr(nodes(g2)[find(g2, "alive")[0]], "fillcolor") == viz._heat(1.0)
+    assert attr(nodes(g2)[find(g2, "dead")[0]], "fillcolor") == viz.graph._ZERO_GRAD
+    assert attr(nodes(g2)[find(g2, "alive")[0]], "fillcolor") == viz.graph.heat_color(1.0)
 
 
 def test_show_grad_without_kept_gradients_says_how_to_keep_them():
@@ -245,19 +245,19 @@ def test_show_grad_without_kept_gradients_says_how_to_keep_them():
 def test_retain_grads_keeps_the_whole_graph_through_backward():
     loss, _ = mlp_with_dead_unit()
     before = draw_graph(loss)
-    existing = set(viz._kept)
+    existing = set(viz.graph._kept)
     retain_grads(loss)
-    ours = set(viz._kept) - existing
+    ours = set(viz.graph._kept) - existing
     loss.backward()
     after = draw_graph(loss, show_data=True, show_grad=True)
     assert len(nodes(after)) == len(nodes(before)) and len(edges(after)) == len(edges(before))
     assert "grad not kept" not in after.source and "freed" not in after.source
     assert "μ" in labels(after)[find(after, "x")[0]]  # the input's values are kept too
     # the kept tensors go with the root
-    assert len(ours) == 1 and ours <= set(viz._kept)
+    assert len(ours) == 1 and ours <= set(viz.graph._kept)
     del loss, before, after
     gc.collect()
-    assert not ours & set(viz._kept)
+    assert not ours & set(viz.graph._kept)
     with pytest.raises(RuntimeError, match="before backward"):
         loss2, _ = mlp_with_dead_unit()
         loss2.backward()
@@ -292,7 +292,7 @@ def test_backward_graph_draws_the_vjp_ops():
     assert "sub | a = 1 | 4×2 float32" in lab.values()  # tanh's VJP: g * (1 - y^2)
     (out_id,) = find(g, "grad of w")
     assert lab[out_id] == "grad of w | 3×2 float32"
-    assert attr(nodes(g)[find(g, "matmul")[0]], "fillcolor") == viz._STYLE["vjp"]["fillcolor"]
+    assert attr(nodes(g)[find(g, "matmul")[0]], "fillcolor") == viz.graph._STYLE["vjp"]["fillcolor"]
     # 2 constants (X^T, the mean's broadcast seed), tanh's output, mul x 4, add, sub, matmul, the gradient
     assert len(lab) == 11 and len(edges(g)) == 14
     assert "tanh" not in firsts and "sum" not in firsts  # the forward ops are not drawn again

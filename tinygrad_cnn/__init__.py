@@ -14,16 +14,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import memory  # noqa: F401  (opt-in: memory.keep_freed_memory(); importing changes nothing)
 from . import ops  # noqa: F401  (fills the registry and attaches the Tensor methods)
 from . import functional
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .registry import REGISTRY, Op, Sample, register_op
-from .tensor import (Tensor, detect_anomaly, enable_grad, gradients, is_anomaly_enabled, is_grad_enabled, no_grad,
-                     scope)
-from .transforms import grad, value_and_grad
-from .viz import draw_graph
-from . import data, init, models, nn, optim, plots  # noqa: E402,F401  (the training layer)
+from .core import (REGISTRY, GradcheckError, Op, Sample, Tensor, detect_anomaly, enable_grad, grad, gradcheck,
+                   gradgradcheck, gradients, is_anomaly_enabled, is_grad_enabled, no_grad, register_op, scope,
+                   value_and_grad)
+
+# The layers above the engine load on first use (``tg.nn``, ``tg.optim``, ...), so that importing the
+# package stays quick: {attribute: (module, attribute in it or None for the module itself)}.
+_LAZY = {
+    "memory": (".memory", None), "nn": (".nn", None), "init": (".nn.init", None), "optim": (".optim", None),
+    "data": (".data", None), "models": (".models", None), "viz": (".viz", None), "plots": (".viz.plots", None),
+    "draw_graph": (".viz", "draw_graph"), "cli": (".cli", None),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = importlib.import_module(module, __name__)
+        value = value if attr is None else getattr(value, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tinygrad_cnn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

@@ -38,8 +38,8 @@ import numpy as np
 from . import data as data_mod
 from . import functional as F
 from . import memory, models, optim
-from .tensor import Tensor, no_grad
-from .transforms import value_and_grad
+from .core.tensor import Tensor, no_grad
+from .core.transforms import value_and_grad
 
 DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.05}
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -332,7 +332,7 @@ def _save_run(out: Path, cfg: TrainConfig, params: dict[str, Tensor], history: d
 
 def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None] = print) -> list[Path]:
     """Loss/accuracy curves, first-layer filters, feature maps of one test image, confusion matrix."""
-    from . import plots
+    from .viz import plots
 
     out = Path(out)
     spec = models.get_model(result.config.model)
@@ -361,51 +361,12 @@ def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None]
 
 
 # -------------------------------------------------------------------- gradcheck over the registry
-def _jacobian_error(fn: Callable[..., Any], inputs: Sequence[Tensor], atol: float, rtol: float, eps: float) -> float:
-    """max |analytical - numerical| / (|numerical| + atol/rtol) over all Jacobian entries (pass: <= rtol)."""
-    from .gradcheck import _analytical, _numerical, _prepare
-
-    args, checked = _prepare(tuple(inputs), "gradcheck")
-    worst = 0.0
-    for a, n in zip(_analytical(fn, args, checked), _numerical(fn, args, checked, eps)):
-        if a.size:
-            worst = max(worst, float((np.abs(a - n) / (np.abs(n) + atol / rtol)).max()))
-    return worst
-
-
-def _second_order(fn: Callable[..., Any], inputs: Sequence[Tensor],
-                  seed: int = 0) -> tuple[Callable[..., Any], list[Tensor]]:
-    """(x, v) -> vjp(fn, x, v) recorded with create_graph, and its inputs: what gradgradcheck differentiates."""
-    from .gradcheck import _outputs, _prepare
-    from .tensor import enable_grad, gradients
-
-    args, checked = _prepare(tuple(inputs), "gradgradcheck")
-    with enable_grad():
-        outs = _outputs(fn, args)
-    rng = np.random.default_rng(seed)
-    vs = [Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in outs]
-    n = len(args)
-
-    def vjp(*xs_and_vs: Any) -> tuple[Tensor, ...]:
-        xs, cots = list(xs_and_vs[:n]), xs_and_vs[n:]
-        with enable_grad():
-            res = _outputs(fn, xs)
-            pairs = [(o, v) for o, v in zip(res, cots) if o.requires_grad]
-            targets = [xs[i] for i in checked]
-            if not pairs:
-                return tuple(Tensor(np.zeros_like(t.data)) for t in targets)
-            gs = gradients([o for o, _ in pairs], targets, grad_outputs=[v for _, v in pairs], create_graph=True,
-                           allow_unused=True)
-            return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for g, t in zip(gs, targets))
-
-    return vjp, list(args) + vs
-
-
 def run_gradcheck(ops: Sequence[str] | None = None, atol: float = 1e-5, rtol: float = 1e-3, eps: float = 1e-6,
                   log: Callable[[str], None] = print) -> bool:
     """gradcheck and gradgradcheck (float64) over every sample of every registered op (or of ``ops``);
     prints a table and returns True when all pass."""
-    from .registry import REGISTRY
+    from .core.gradcheck import jacobian_error, vjp_function
+    from .core.registry import REGISTRY
 
     names = sorted(REGISTRY) if not ops else list(ops)
     unknown = [n for n in names if n not in REGISTRY]
@@ -429,9 +390,9 @@ def run_gradcheck(ops: Sequence[str] | None = None, atol: float = 1e-5, rtol: fl
                 continue
             fn = (lambda o, a: lambda *ts: o(*ts, **a))(op, sample.attrs)
             try:
-                e1 = max(e1, _jacobian_error(fn, inputs, atol, rtol, eps))
-                fn2, inputs2 = _second_order(fn, inputs)
-                e2 = max(e2, _jacobian_error(fn2, inputs2, atol, rtol, eps))
+                e1 = max(e1, jacobian_error(fn, tuple(inputs), atol, rtol, eps))
+                fn2, inputs2 = vjp_function(fn, tuple(inputs))
+                e2 = max(e2, jacobian_error(fn2, tuple(inputs2), atol, rtol, eps))
             except Exception as e:  # a crash in a VJP is a failure of that op, reported in the table
                 error = f"{type(e).__name__}: {e}"
                 break

@@ -23,8 +23,8 @@ from .ops.movement import (  # noqa: F401
     broadcast_to, expand_dims, flip, getitem, pad, permute, reshape, scatter, squeeze, swapaxes, transpose,
 )
 from .ops.reduction import Axis, kept_shape, max, normalize_axes, sum, sum_to  # noqa: F401
-from .registry import as_tensor, tensor_method
-from .tensor import Tensor
+from .core.registry import as_tensor, tensor_method
+from .core.tensor import Tensor
 
 Reduction = Literal["mean", "sum", "none"]
 

@@ -45,8 +45,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..registry import Sample, is_int, register_op, tensor_method
-from ..tensor import Tensor
+from ..core.registry import Sample, is_int, register_op, tensor_method
+from ..core.tensor import Tensor
 
 Pair = tuple[int, int]
 Pads = tuple[tuple[int, int], tuple[int, int]]
@@ -703,7 +703,7 @@ _conv2d_weight_grad = register_op(
 
 
 # ---------------------------------------------------------------- public functions
-def _ints(name: str, what: str, v: Any, nd: int, lo: int, where: str = "") -> tuple[int, ...]:
+def int_tuple(name: str, what: str, v: Any, nd: int, lo: int, where: str = "") -> tuple[int, ...]:
     """An int or a tuple of ``nd`` ints (bools are not ints), each >= ``lo``; ``where`` names the shapes."""
     at = f" ({where})" if where else ""
     if is_int(v):
@@ -747,8 +747,8 @@ def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, p
             raise ValueError(f"{name}: {e}") from None
     where = f"input {x.shape}, weight {w.shape}"
     groups = _groups(name, groups, where)
-    s = _ints(name, "stride", stride, nd, 1, where)
-    d = _ints(name, "dilation", dilation, nd, 1, where)
+    s = int_tuple(name, "stride", stride, nd, 1, where)
+    d = int_tuple(name, "dilation", dilation, nd, 1, where)
     ks = w.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -760,7 +760,7 @@ def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, p
         else:
             raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     else:
-        pads = tuple((p, p) for p in _ints(name, "padding", padding, nd, 0, where))
+        pads = tuple((p, p) for p in int_tuple(name, "padding", padding, nd, 0, where))
     try:
         _check_geometry(x.shape, w.shape, s, pads, d, groups)
     except ValueError as e:
@@ -824,10 +824,10 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int 
                          f"got shapes {x.shape} and {w.shape}")
     where = f"input {x.shape}, weight {w.shape}"
     g = _groups(name, groups, where)
-    s = _ints(name, "stride", stride, 2, 1, where)
-    d = _ints(name, "dilation", dilation, 2, 1, where)
-    p = _ints(name, "padding", padding, 2, 0, where)
-    op = _ints(name, "output_padding", output_padding, 2, 0, where)
+    s = int_tuple(name, "stride", stride, 2, 1, where)
+    d = int_tuple(name, "dilation", dilation, 2, 1, where)
+    p = int_tuple(name, "padding", padding, 2, 0, where)
+    op = int_tuple(name, "output_padding", output_padding, 2, 0, where)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{name}: channel mismatch: input {x.shape} has C_in={x.shape[1]} but weight {w.shape} "
                          f"expects {w.shape[0]}")

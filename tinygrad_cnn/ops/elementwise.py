@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Sample, as_tensor, is_int, register_op, tensor_method
-from ..tensor import Tensor
+from ..core.registry import Sample, as_tensor, is_int, register_op, tensor_method
+from ..core.tensor import Tensor
 
 # ---------------------------------------------------------------- input domains for the test samples
 def normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import Sample, register_op, tensor_method
-from ..tensor import Tensor
+from ..core.registry import Sample, register_op, tensor_method
+from ..core.tensor import Tensor
 from .elementwise import broadcast_shape, pair
 
 

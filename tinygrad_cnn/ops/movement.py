@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Sample, register_op, tensor_method
-from ..tensor import Tensor
+from ..core.registry import Sample, register_op, tensor_method
+from ..core.tensor import Tensor
 from .elementwise import broadcast_shape
 from .reduction import Axis, check_int, is_int, normalize_axes, normalize_axis
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Sample, register_op, tensor_method
-from ..tensor import Tensor
-from .conv import _ints, check_pair, scratch
+from ..core.registry import Sample, register_op, tensor_method
+from ..core.tensor import Tensor
+from .conv import int_tuple, check_pair, scratch
 
 Pair = tuple[int, int]
 
@@ -329,9 +329,9 @@ def _pool_args(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any, n
     if x.ndim != nd + 2:
         raise ValueError(f"{name}: input must be {nd + 2}-D {layout}, got shape {x.shape}")
     where = f"input {x.shape}"
-    k = _ints(name, "kernel_size", kernel_size, nd, 1, where)
-    s = k if stride is None else _ints(name, "stride", stride, nd, 1, where)
-    p = _ints(name, "padding", padding, nd, 0, where)
+    k = int_tuple(name, "kernel_size", kernel_size, nd, 1, where)
+    s = k if stride is None else int_tuple(name, "stride", stride, nd, 1, where)
+    p = int_tuple(name, "padding", padding, nd, 0, where)
     for n, ki, pi in zip(x.shape[2:], k, p):
         if 2 * pi > ki:
             raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k} (input {x.shape})")
@@ -411,7 +411,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
         raise ValueError(f"{name}: input must be a 4-D Tensor (N, C, H, W), got shape {getattr(x, 'shape', x)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating-point input, got {x.dtype}")
-    oh, ow = _ints(name, "output_size", output_size, 2, 1, f"input {x.shape}")
+    oh, ow = int_tuple(name, "output_size", output_size, 2, 1, f"input {x.shape}")
     h, w = x.shape[2:]
     if h % oh == 0 and w % ow == 0:
         return _avg_pool2d(x, kernel_size=(h // oh, w // ow), stride=(h // oh, w // ow), padding=(0, 0))

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import is_int, Sample, register_op, tensor_method
-from ..tensor import Tensor
+from ..core.registry import is_int, Sample, register_op, tensor_method
+from ..core.tensor import Tensor
 
 Axis = int | tuple[int, ...] | list[int] | None
 

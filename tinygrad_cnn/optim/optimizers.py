@@ -42,12 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, no_grad
-from .transforms import _flatten
+from ..core.tensor import Tensor, no_grad
+from ..core.tree import tree_flatten
 
 
 # -------------------------------------------------------------------- argument checks
-def _hyper(who: str, arg: str, value: Any, low: float | None = 0.0, high: float | None = None, *,
+def check_hyperparameter(who: str, arg: str, value: Any, low: float | None = 0.0, high: float | None = None, *,
            low_open: bool = False, high_open: bool = False) -> float:
     """``value`` as a float, after checking it is a finite real number in the given range (ValueError)."""
     lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
@@ -73,7 +73,7 @@ def _hyper(who: str, arg: str, value: Any, low: float | None = 0.0, high: float 
     return v
 
 
-def _positive_int(who: str, arg: str, value: Any) -> int:
+def check_positive_int(who: str, arg: str, value: Any) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value <= 0:
         raise ValueError(f"{who}: {arg} must be a positive integer, got {value!r}")
     return int(value)
@@ -110,7 +110,7 @@ class Optimizer:
             params = list(params)
         if isinstance(params, list) and params and all(_is_named_pair(x) for x in params):
             params = _pairs_to_dict(params, f"{name}: parameter", ValueError)  # named_parameters() pairs
-        leaves, _ = _flatten(params)
+        leaves, _ = tree_flatten(params)
         if not leaves:
             raise ValueError(f"{name}: got an empty parameter list")
         for path, p in leaves:
@@ -137,7 +137,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _hyper(type(self).__name__, "lr", value)
+        self._lr = check_hyperparameter(type(self).__name__, "lr", value)
 
     def zero_grad(self) -> None:
         """Clear ``.grad`` of every Tensor parameter."""
@@ -359,9 +359,9 @@ class SGD(Optimizer):
 
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        momentum = _hyper("SGD", "momentum", momentum)
-        dampening = _hyper("SGD", "dampening", dampening, 0.0, 1.0)
-        weight_decay = _hyper("SGD", "weight_decay", weight_decay)
+        momentum = check_hyperparameter("SGD", "momentum", momentum)
+        dampening = check_hyperparameter("SGD", "dampening", dampening, 0.0, 1.0)
+        weight_decay = check_hyperparameter("SGD", "weight_decay", weight_decay)
         nesterov = _flag("SGD", "nesterov", nesterov)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
@@ -400,10 +400,10 @@ class Adam(Optimizer):
         who = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{who}: betas must be a pair (beta1, beta2), got {betas!r}")
-        b1 = _hyper(who, "betas[0]", betas[0], 0.0, 1.0, high_open=True)
-        b2 = _hyper(who, "betas[1]", betas[1], 0.0, 1.0, high_open=True)
-        eps = _hyper(who, "eps", eps, 0.0, low_open=True)
-        weight_decay = _hyper(who, "weight_decay", weight_decay)
+        b1 = check_hyperparameter(who, "betas[0]", betas[0], 0.0, 1.0, high_open=True)
+        b2 = check_hyperparameter(who, "betas[1]", betas[1], 0.0, 1.0, high_open=True)
+        eps = check_hyperparameter(who, "eps", eps, 0.0, low_open=True)
+        weight_decay = check_hyperparameter(who, "weight_decay", weight_decay)
         amsgrad = _flag(who, "amsgrad", amsgrad)
         super().__init__(params, lr)
         self.betas = (b1, b2)
@@ -453,65 +453,4 @@ class AdamW(Adam):
 
 
 # -------------------------------------------------------------------- learning-rate schedules
-class LRScheduler:
-    """Sets ``optimizer.lr`` to ``lr_at(epoch)``; call ``step()`` once per epoch (after the optimizer's steps).
-
-    As in PyTorch, constructing the scheduler sets epoch 0's rate, and ``last_epoch`` counts the steps.
-    """
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        who = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{who}: expected an Optimizer, got {type(optimizer).__name__}")
-        if not isinstance(last_epoch, (int, np.integer)) or isinstance(last_epoch, (bool, np.bool_)) or last_epoch < -1:
-            raise ValueError(f"{who}: last_epoch must be an integer >= -1, got {last_epoch!r}")
-        self.optimizer = optimizer
-        self.base_lr = optimizer.initial_lr
-        self.last_epoch = int(last_epoch)
-        self.step()
-
-    def lr_at(self, epoch: int) -> float:
-        raise NotImplementedError
-
-    def step(self) -> None:
-        epoch = self.last_epoch + 1
-        try:
-            lr = self.lr_at(epoch)
-        except OverflowError:
-            lr = math.inf
-        try:
-            self.optimizer.lr = lr
-        except ValueError as e:  # the optimizer keeps its rate and the schedule its epoch
-            raise ValueError(f"{type(self).__name__}: the rate for epoch {epoch} is invalid: {e}") from None
-        self.last_epoch = epoch
-
-    def get_last_lr(self) -> list[float]:
-        return [self.optimizer.lr]
-
-
-class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.step_size = _positive_int("StepLR", "step_size", step_size)
-        self.gamma = _hyper("StepLR", "gamma", gamma, 0.0, low_open=True)
-        super().__init__(optimizer, last_epoch)
-
-    def lr_at(self, epoch: int) -> float:
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
-
-
-class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without restarts)."""
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
-                 last_epoch: int = -1) -> None:
-        self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
-        self.eta_min = _hyper("CosineAnnealingLR", "eta_min", eta_min)
-        super().__init__(optimizer, last_epoch)
-
-    def lr_at(self, epoch: int) -> float:
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
-
-
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "LRScheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "check_hyperparameter", "check_positive_int"]

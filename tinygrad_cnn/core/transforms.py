@@ -14,38 +14,7 @@ from typing import Any
 import numpy as np
 
 from .tensor import Tensor, enable_grad, gradients, transform_level
-
-
-def _flatten(tree: Any, path: str = "") -> tuple[list[tuple[str, Any]], Callable[[list[Any]], Any]]:
-    """Leaves of a dict/list/tuple structure (with their paths) and a function rebuilding it."""
-    if isinstance(tree, dict):
-        keys = list(tree)
-        parts = [_flatten(tree[k], f"{path}.{k}" if path else str(k)) for k in keys]
-        sizes = [len(p[0]) for p in parts]
-
-        def build_dict(leaves: list[Any]) -> Any:
-            out, i = {}, 0
-            for k, (_, rebuild), n in zip(keys, parts, sizes):
-                out[k] = rebuild(leaves[i:i + n])
-                i += n
-            return out if type(tree) is dict else type(tree)(out)
-
-        return [leaf for p in parts for leaf in p[0]], build_dict
-    if isinstance(tree, (list, tuple)):
-        parts = [_flatten(v, f"{path}[{i}]") for i, v in enumerate(tree)]
-        sizes = [len(p[0]) for p in parts]
-
-        def build_seq(leaves: list[Any]) -> Any:
-            out, i = [], 0
-            for (_, rebuild), n in zip(parts, sizes):
-                out.append(rebuild(leaves[i:i + n]))
-                i += n
-            if isinstance(tree, tuple):
-                return type(tree)(*out) if hasattr(tree, "_fields") else tuple(out)
-            return out
-
-        return [leaf for p in parts for leaf in p[0]], build_seq
-    return [(path, tree)], lambda leaves: leaves[0]
+from .tree import tree_flatten
 
 
 def _as_leaf(x: Any, path: str) -> Tensor:
@@ -73,7 +42,7 @@ def value_and_grad(
         for n in nums:
             if n >= len(args):
                 raise ValueError(f"grad: argnums {n} but only {len(args)} positional arguments were given")
-            flat, rebuild = _flatten(args[n])
+            flat, rebuild = tree_flatten(args[n])
             ts = [_as_leaf(v, p) for p, v in flat]
             args[n] = rebuild(ts)
             rebuilds.append((rebuild, len(ts)))

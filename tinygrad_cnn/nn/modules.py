@@ -23,14 +23,32 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import functional as F
+from .. import functional as F
 from . import init
-from .tensor import Tensor, no_grad, scope
+from ..core.tensor import Tensor, no_grad, scope
 
 IntOrPair = int | tuple[int, int]
 
-# callables (module, inputs, output) run after every module's forward; used by models.summary
-_forward_hooks: list[Callable[[Module, tuple[Any, ...], Any], None]] = []
+ForwardHook = Callable[["Module", tuple[Any, ...], Any], None]
+_global_hooks: list[ForwardHook] = []  # run after every module's forward (register_module_forward_hook)
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``handle.remove()`` takes the hook out again."""
+
+    def __init__(self, hooks: list[ForwardHook], hook: ForwardHook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def register_module_forward_hook(hook: ForwardHook) -> RemovableHandle:
+    """Call ``hook(module, inputs, output)`` after every module's forward, as PyTorch's function of this name
+    (``models.summary`` uses it). Process-wide: remove it with the returned handle."""
+    _global_hooks.append(hook)
+    return RemovableHandle(_global_hooks, hook)
 
 
 class IncompatibleKeys(NamedTuple):
@@ -81,7 +99,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with scope(self._name or type(self).__name__):
             out = self.forward(*args, **kwargs)
-        for hook in _forward_hooks:
+        for hook in _global_hooks:
             hook(self, args, out)
         return out
 
@@ -481,4 +499,5 @@ class Sequential(Module):
 __all__ = [
     "Module", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU", "Sigmoid",
     "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "dropout", "IncompatibleKeys",
+    "register_module_forward_hook", "RemovableHandle",
 ]

@@ -38,10 +38,10 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .ops.movement import format_index
-from .registry import Op, tensor_method
-from .tensor import Ghost, Tensor
-from .transforms import _flatten
+from ..ops.movement import format_index
+from ..core.registry import Op, tensor_method
+from ..core.tensor import Ghost, Tensor
+from ..core.tree import tree_flatten
 
 __all__ = ["draw_graph", "retain_grads", "GraphDrawing", "GraphvizNotFoundError"]
 
@@ -247,7 +247,7 @@ def _compact(value: Any) -> Any:
     return value
 
 
-def _fmt_attr(name: str, value: Any) -> str | None:
+def format_attr(name: str, value: Any) -> str | None:
     """``name=value`` for a label; False flags and default geometry are left out, True flags are named."""
     if value is False:
         return None
@@ -332,7 +332,7 @@ def _param_names(params: Any) -> dict[int, str]:
     elif isinstance(params, Tensor):
         pairs = [(params.name or "parameter", params)]
     elif isinstance(params, (dict, list, tuple)):
-        pairs = _flatten(params)[0]
+        pairs = tree_flatten(params)[0]
     else:
         raise TypeError(
             "draw_graph: params must be a dict of name -> Tensor, an object with named_parameters(), or a "
@@ -438,7 +438,7 @@ def _common_prefix(scopes: list[tuple[str, ...]]) -> tuple[str, ...]:
     return first[:n]
 
 
-def _heat(t: float) -> str:
+def heat_color(t: float) -> str:
     t = min(max(t, 0.0), 1.0)
     for (t0, c0), (t1, c1) in zip(_HEAT, _HEAT[1:]):
         if t <= t1:
@@ -734,7 +734,7 @@ def _box_attrs(box: _Box, names: dict[int, str], show_shapes: bool, show_attrs: 
     if box.kind in ("op", "vjp"):
         node = obj._node
         lines.append(f"<B>{_esc(node.op.name)}</B>")
-        items = [s for s in (_fmt_attr(k, v) for k, v in node.attrs.items()) if s] if show_attrs else []
+        items = [s for s in (format_attr(k, v) for k, v in node.attrs.items()) if s] if show_attrs else []
         lines += _small(_wrap_items(items + box.consts))
         tooltip = node.op.formula or node.op.name
     elif box.kind in ("param", "data"):
@@ -766,7 +766,7 @@ def _box_attrs(box: _Box, names: dict[int, str], show_shapes: bool, show_attrs: 
             if m == 0:
                 attrs["fillcolor"] = _ZERO_GRAD
             elif np.isfinite(m):
-                attrs["fillcolor"] = _heat(1.0 if hi <= lo else (np.log10(m) - lo) / (hi - lo))
+                attrs["fillcolor"] = heat_color(1.0 if hi <= lo else (np.log10(m) - lo) / (hi - lo))
     attrs["label"] = _html(lines)
     attrs["tooltip"] = tooltip
     return attrs

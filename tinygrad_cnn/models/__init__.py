@@ -33,9 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from . import functional as F
-from . import init, nn
-from .tensor import Tensor, no_grad, scope
+from .. import functional as F
+from .. import nn
+from ..nn import init
+from ..core.tensor import Tensor, no_grad, scope
 
 Params = dict[str, Tensor]
 
@@ -271,12 +272,12 @@ def summary(model: nn.Module | str, input_shape: tuple[int, ...] = (1, 1, 28, 28
 
     dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
     was_training = model.training
-    nn._forward_hooks.append(hook)
+    handle = nn.register_module_forward_hook(hook)
     try:
         with no_grad():
             model.eval()(Tensor(np.zeros(input_shape, dtype=dtype)))
     finally:
-        nn._forward_hooks.remove(hook)
+        handle.remove()
         model.train(was_training)
     total = model.num_parameters()
     if print_fn is not None:

@@ -129,20 +129,22 @@ def gradcheck(
     return True
 
 
-def gradgradcheck(
-    fn: Callable[..., Any],
-    inputs: Any,
-    grad_outputs: Any = None,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    raise_exception: bool = True,
-    seed: int = 0,
-) -> bool:
-    """Check second derivatives: gradcheck of ``(x, v) -> vjp(fn, x, v)`` with random (or given) ``v``.
+def jacobian_error(fn: Callable[..., Any], inputs: Any, atol: float = 1e-5, rtol: float = 1e-3,
+                   eps: float = 1e-6) -> float:
+    """max |analytical - numerical| / (|numerical| + atol/rtol) over every Jacobian entry of ``fn`` at
+    ``inputs`` (float64): the number :func:`gradcheck` compares with ``rtol``."""
+    args, checked = _prepare(_as_tuple(inputs), "gradcheck")
+    worst = 0.0
+    for a, n in zip(_analytical(fn, args, checked), _numerical(fn, args, checked, eps)):
+        if a.size:
+            worst = max(worst, float((np.abs(a - n) / (np.abs(n) + atol / rtol)).max()))
+    return worst
 
-    The VJP is computed with ``create_graph=True``, so this checks the backward rules' own backward.
-    """
+
+def vjp_function(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None,
+                 seed: int = 0) -> tuple[Callable[..., tuple[Tensor, ...]], list[Any]]:
+    """``(x, v) -> vjp(fn, x, v)``, recorded with ``create_graph=True``, and the point ``(x, v)`` to check it
+    at (random ``v`` from ``seed`` unless ``grad_outputs`` is given): what :func:`gradgradcheck` differentiates."""
     args, checked = _prepare(_as_tuple(inputs), "gradgradcheck")
     with enable_grad():
         outs = _outputs(fn, args)
@@ -157,16 +159,34 @@ def gradgradcheck(
     def vjp(*xs_and_vs: Any) -> tuple[Tensor, ...]:
         xs, cots = list(xs_and_vs[:n]), xs_and_vs[n:]
         with enable_grad():
-            return _vjp(xs, cots)
+            outs = _outputs(fn, xs)
+            pairs = [(o, v) for o, v in zip(outs, cots) if o.requires_grad]
+            targets = [xs[i] for i in checked]
+            if not pairs:
+                return tuple(Tensor(np.zeros_like(t.data)) for t in targets)
+            gs = gradients([o for o, _ in pairs], targets, grad_outputs=[v for _, v in pairs],
+                           create_graph=True, allow_unused=True)
+            return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for g, t in zip(gs, targets))
 
-    def _vjp(xs: list[Any], cots: tuple[Any, ...]) -> tuple[Tensor, ...]:
-        outs = _outputs(fn, xs)
-        pairs = [(o, v) for o, v in zip(outs, cots) if o.requires_grad]
-        targets = [xs[i] for i in checked]
-        if not pairs:
-            return tuple(Tensor(np.zeros_like(t.data)) for t in targets)
-        gs = gradients([o for o, _ in pairs], targets, grad_outputs=[v for _, v in pairs],
-                       create_graph=True, allow_unused=True)
-        return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for g, t in zip(gs, targets))
+    return vjp, list(args) + vs
 
-    return gradcheck(vjp, tuple(args) + tuple(vs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: gradcheck of ``(x, v) -> vjp(fn, x, v)`` with random (or given) ``v``.
+
+    The VJP is computed with ``create_graph=True``, so this checks the backward rules' own backward.
+    """
+    vjp, point = vjp_function(fn, inputs, grad_outputs, seed)
+    return gradcheck(vjp, tuple(point), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "jacobian_error", "vjp_function"]

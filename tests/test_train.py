@@ -8,7 +8,8 @@ import pytest
 from conftest import data_dir
 
 import tinygrad_cnn as tg
-from tinygrad_cnn import cli, data, models, optim
+from tinygrad_cnn import data, models, optim
+from tinygrad_cnn import train as training
 from tinygrad_cnn import functional as F
 
 
@@ -55,9 +56,9 @@ def test_module_training_takes_the_same_steps_as_functional(patterns):
 
 
 def test_train_function_records_history_and_checkpoint(tmp_path, patterns):
-    cfg = cli.TrainConfig(model="mlp", epochs=2, batch_size=50, optimizer="sgd", lr=0.05, schedule="step")
+    cfg = training.TrainConfig(model="mlp", epochs=2, batch_size=50, optimizer="sgd", lr=0.05, schedule="step")
     logs = []
-    res = cli.train(cfg, tmp_path, dataset=patterns, log=logs.append, progress=False)
+    res = training.train(cfg, tmp_path, dataset=patterns, log=logs.append, progress=False)
     h = res.history
     assert len(h["train_loss"]) == 2 and h["train_loss"][1] < h["train_loss"][0]
     assert len(h["step_loss"]) == 2 * 30 and h["lr"] == pytest.approx([0.05, 0.005])  # step: x0.1 every epochs//3
@@ -75,8 +76,8 @@ def test_train_function_records_history_and_checkpoint(tmp_path, patterns):
 def test_one_epoch_of_mnist_reaches_97_percent():
     """LeNet-5, one epoch of the 60000 MNIST training images, Adam, batch 64: >= 97% on the 10000 test images."""
     ds = data.load_mnist(data_dir())
-    cfg = cli.TrainConfig(data="mnist", model="lenet5", epochs=1, batch_size=64, lr=2e-3, schedule="none")
-    res = cli.train(cfg, dataset=ds, log=lambda s: None, progress=False)
+    cfg = training.TrainConfig(data="mnist", model="lenet5", epochs=1, batch_size=64, lr=2e-3, schedule="none")
+    res = training.train(cfg, dataset=ds, log=lambda s: None, progress=False)
     assert res.test_accuracy >= 0.97, res.test_accuracy
 
 

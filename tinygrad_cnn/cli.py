@@ -10,7 +10,13 @@
 Training uses the functional models: ``tg.value_and_grad`` of the cross-entropy over the parameter dict,
 then an optimizer step. After every epoch it prints the mean training loss and the test accuracy, and
 saves ``checkpoint.npz`` (atomically, no pickle) and ``metrics.json`` in ``--out``. ``train`` keeps freed
-memory for reuse in its own process (:func:`tinygrad_cnn.memory.keep_freed_memory`).
+memory for reuse in its own process (:func:`tinygrad_cnn.memory.keep_freed_memory`). The loop itself is
+:mod:`tinygrad_cnn.train`; this module parses and checks the options, and prints.
+
+``tinygrad-cnn train --resume DIR`` continues the run whose checkpoint is in DIR (an interrupted one, or a
+finished one with a larger ``--epochs``), taking exactly the steps the uninterrupted run would have taken:
+the checkpoint holds the optimizer state, the schedule, the epoch and the generators' states. Options
+given with ``--resume`` must agree with the run's (a checkpoint of another ``--model`` is refused).
 
 Every option is checked before any work starts (ranges, a writable ``--out``, matplotlib for ``--plots``);
 a bad one is refused with one line on stderr and exit status 2. Errors of the user's making (bad input,
@@ -22,65 +28,26 @@ traceback; a training loss that becomes NaN or infinite stops the run with exit 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
 from . import data as data_mod
-from . import functional as F
-from . import memory, models, optim
+from . import memory, models
+from . import train as train_mod
 from .core.tensor import Tensor, no_grad
 from .core.transforms import value_and_grad
+from .train import (  # noqa: F401  (re-exported: the command's options and results)
+    DEFAULT_LR, FLOAT_RANGES, INT_RANGES, MAX_SHIFT, OPTIMIZERS, SCHEDULES, TrainConfig, TrainingDiverged,
+    TrainResult, check_writable_dir, float_problem, int_problem,
+)
 
-DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.05}
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("none", "step", "cosine")
-MAX_SHIFT = 13  # the largest --augment the 28x28 images allow (the loader needs 2 * shift < 28)
-
-
-class TrainingDiverged(FloatingPointError):
-    """The training loss became NaN or infinite; the message says at which epoch and step, and what to try."""
-
-
-# -------------------------------------------------------------------- option ranges
-def _int_problem(value: object, minimum: int, maximum: int | None = None) -> str | None:
-    """Why ``value`` is not an int in [minimum, maximum] (None: it is)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        return f"must be an integer, got {value!r}"
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        return f"must be an integer {bound}, got {value}"
-    return None
-
-
-def _float_problem(value: object, below: float | None = None) -> str | None:
-    """Why ``value`` is not a finite number >= 0 (and < ``below`` when given); None: it is."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return f"must be a number, got {value!r}"
-    v = float(value)
-    bound = "finite and >= 0" if below is None else f"in [0, {below:g})"
-    if not math.isfinite(v) or v < 0 or (below is not None and v >= below):
-        return f"must be {bound}, got {v:g}"
-    return None
-
-
-# TrainConfig field -> (minimum, maximum) for ints, and -> exclusive upper bound (or None) for floats >= 0
-INT_RANGES: dict[str, tuple[int, int | None]] = {
-    "epochs": (1, None), "batch_size": (1, None), "augment": (0, MAX_SHIFT), "seed": (0, None),
-    "data_seed": (0, None), "limit_train": (1, None), "limit_test": (1, None), "eval_batch_size": (1, None),
-}
-FLOAT_RANGES: dict[str, float | None] = {"lr": None, "momentum": None, "weight_decay": None, "dropout": 1.0}
-
-
+# -------------------------------------------------------------------- option ranges (argparse types)
 def _int_arg(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     """An argparse ``type`` that parses an int and refuses one outside [minimum, maximum]."""
     def parse(text: str) -> int:
@@ -88,7 +55,7 @@ def _int_arg(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        problem = _int_problem(value, minimum, maximum)
+        problem = int_problem(value, minimum, maximum)
         if problem:
             raise argparse.ArgumentTypeError(problem)
         return value
@@ -102,216 +69,20 @@ def _float_arg(below: float | None = None) -> Callable[[str], float]:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-        problem = _float_problem(value, below)
+        problem = float_problem(value, below)
         if problem:
             raise argparse.ArgumentTypeError(problem)
         return value
     return parse
 
 
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (stored in the checkpoint as JSON)."""
-
-    data: str = "patterns"
-    model: str = "lenet5"
-    epochs: int = 3
-    batch_size: int = 64
-    lr: float | None = None  # None: DEFAULT_LR[optimizer]
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    schedule: str = "cosine"
-    dropout: float = 0.0
-    augment: int = 0  # random shifts of up to this many pixels (training images only)
-    seed: int = 0
-    data_seed: int = 0
-    limit_train: int | None = None
-    limit_test: int | None = None
-    eval_batch_size: int = 1000
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first field that is out of range or unknown (see INT_RANGES and
-        FLOAT_RANGES; ``lr``, ``limit_train`` and ``limit_test`` may be None). ``data`` is checked when the
-        dataset is loaded, since :func:`train` also takes a dataset of the caller's."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None and f.name in ("lr", "limit_train", "limit_test"):
-                continue
-            if f.name in INT_RANGES:
-                problem = _int_problem(value, *INT_RANGES[f.name])
-            elif f.name in FLOAT_RANGES:
-                problem = _float_problem(value, FLOAT_RANGES[f.name])
-            else:
-                continue
-            if problem:
-                raise ValueError(f"train: {f.name} {problem}")
-        choices = {"model": tuple(sorted(models.MODELS)), "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"train: unknown {name} {getattr(self, name)!r}; choose from {', '.join(allowed)}")
-        if self.dropout and self.model != "cnn":
-            raise ValueError(f"train: dropout is a layer of the cnn model only, not of {self.model!r}")
-
-
-def check_writable_dir(path: str | Path, what: str = "output directory") -> None:
-    """Raise OSError unless ``path`` is a directory that files can be written to, or could be created as
-    one (its nearest existing ancestor is a writable directory). Creates nothing that stays behind."""
-    target = Path(path).absolute()
-    probe = target
-    try:
-        while not probe.exists() and probe.parent != probe:
-            probe = probe.parent
-        if not probe.is_dir():
-            raise NotADirectoryError(f"{what} {path} cannot be created: {probe} is not a directory")
-        with tempfile.TemporaryFile(dir=probe):
-            pass
-    except NotADirectoryError:
-        raise
-    except OSError as e:
-        raise PermissionError(f"{what} {path} is not writable: {e.strerror or e}") from None
-
-
-@dataclass
-class TrainResult:
-    config: TrainConfig
-    params: dict[str, Tensor]
-    history: dict[str, list[float]] = field(default_factory=dict)
-    test_accuracy: float = 0.0
-    wall_time: float = 0.0
-    dataset: data_mod.Dataset | None = None
-    evaluation: models.Evaluation | None = None
-
-
-def _make_optimizer(cfg: TrainConfig, params: dict[str, Tensor]) -> optim.Optimizer:
-    lr = DEFAULT_LR[cfg.optimizer] if cfg.lr is None else cfg.lr
-    if cfg.optimizer == "sgd":
-        return optim.SGD(params, lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.momentum > 0)
-    if cfg.optimizer == "adam":
-        return optim.Adam(params, lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return optim.AdamW(params, lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose from sgd, adam, adamw")
-
-
-def _progress(total: int, desc: str, enabled: bool) -> Any:
-    """A tqdm bar when tqdm is installed and stdout is a terminal, else None."""
-    if not enabled or not sys.stdout.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
-
-
 def train(cfg: TrainConfig, out: str | Path | None = None, data_root: str | None = None,
           dataset: data_mod.Dataset | None = None, log: Callable[[str], None] = print,
-          progress: bool = True) -> TrainResult:
-    """Train ``cfg.model`` on ``cfg.data``; with ``out``, save checkpoint.npz and metrics.json there after
-    every epoch. Returns the parameters, the per-epoch history and the final test evaluation.
-
-    The configuration and ``out`` are checked before any work (ValueError, OSError). When the training
-    loss becomes NaN or infinite the run stops with :class:`TrainingDiverged` before that step's update.
-    """
-    cfg.validate()
-    if out is not None:
-        check_writable_dir(out)
-    spec = models.get_model(cfg.model)
-    ds = dataset or data_mod.load_dataset(cfg.data, data_root, seed=cfg.data_seed)
-    if ds.num_classes > 10:
-        raise ValueError(f"train: the zoo models have 10 outputs, {ds.name} has {ds.num_classes} classes")
-    train_loader = ds.loader("train", cfg.batch_size, seed=cfg.seed, limit=cfg.limit_train, shift=cfg.augment)
-    test_loader = ds.loader("test", cfg.eval_batch_size, limit=cfg.limit_test)
-    params = spec.init(cfg.seed)
-    opt = _make_optimizer(cfg, params)
-    sched: optim.LRScheduler | None = None
-    if cfg.schedule == "cosine":
-        sched = optim.CosineAnnealingLR(opt, T_max=cfg.epochs)
-    elif cfg.schedule == "step":
-        sched = optim.StepLR(opt, step_size=max(1, cfg.epochs // 3), gamma=0.1)
-    elif cfg.schedule != "none":
-        raise ValueError(f"unknown schedule {cfg.schedule!r}; choose from none, step, cosine")
-    drop_rng = np.random.default_rng([cfg.seed, 1])
-
-    def loss_fn(p: dict[str, Tensor], x: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
-        if cfg.dropout > 0 and cfg.model == "cnn":
-            logits = spec.apply(p, Tensor(x), dropout=cfg.dropout, rng=drop_rng)
-        else:
-            logits = spec.apply(p, Tensor(x))
-        return F.cross_entropy(logits, y), logits
-
-    step = value_and_grad(loss_fn, has_aux=True)
-    n_train, n_test = len(train_loader.labels), len(test_loader.labels)
-    log(f"training {cfg.model} ({models.num_parameters(params):,} parameters) on {ds.name}: {n_train} train / "
-        f"{n_test} test images, {cfg.epochs} epoch(s), batch {cfg.batch_size}, {cfg.optimizer} lr {opt.lr:g}"
-        f"{'' if sched is None else f' ({cfg.schedule} schedule)'}"
-        f"{f', dropout {cfg.dropout:g}' if cfg.dropout else ''}"
-        f"{f', random shifts <= {cfg.augment} px' if cfg.augment else ''}")
-    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc", "lr",
-                                                        "epoch_time", "step_loss")}
-    start = time.perf_counter()
-    ev = None
-    config = {**asdict(cfg), "mean": ds.mean, "std": ds.std, "classes": list(ds.classes)}
-    for epoch in range(1, cfg.epochs + 1):
-        t0 = time.perf_counter()
-        bar = _progress(len(train_loader), f"epoch {epoch}/{cfg.epochs}", progress)
-        total, correct, seen = 0.0, 0, 0
-        for i, (x, y) in enumerate(train_loader, 1):
-            (loss, logits), grads = step(params, x, y)
-            lv = float(loss.item())
-            if not math.isfinite(lv):
-                if bar is not None:
-                    bar.close()
-                raise TrainingDiverged(_divergence_message(cfg, opt.lr, lv, epoch, i, len(train_loader), out))
-            opt.step(grads)
-            history["step_loss"].append(lv)
-            total += lv * len(y)
-            correct += int((np.argmax(logits.data, axis=1) == y).sum())
-            seen += len(y)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{lv:.4f}", refresh=False)
-        if bar is not None:
-            bar.close()
-        history["lr"].append(opt.lr)
-        if sched is not None:
-            sched.step()
-        ev = models.evaluate(spec.apply, params, test_loader)
-        dt = time.perf_counter() - t0
-        history["train_loss"].append(total / seen)
-        history["train_acc"].append(correct / seen)
-        history["test_loss"].append(ev.loss)
-        history["test_acc"].append(ev.accuracy)
-        history["epoch_time"].append(dt)
-        log(f"epoch {epoch}/{cfg.epochs}  train loss {total / seen:.4f}  train acc {100 * correct / seen:.2f}%  "
-            f"test loss {ev.loss:.4f}  test acc {100 * ev.accuracy:.2f}%  ({dt:.1f} s)")
-        if out is not None:
-            _save_run(Path(out), cfg, params, history, config, time.perf_counter() - start)
-    wall = time.perf_counter() - start
-    assert ev is not None
-    if out is not None:
-        _save_run(Path(out), cfg, params, history, config, wall)
-        log(f"saved {Path(out) / 'checkpoint.npz'} and {Path(out) / 'metrics.json'}")
-    log(f"done in {wall:.1f} s: test accuracy {100 * ev.accuracy:.2f}%")
-    return TrainResult(cfg, params, history, ev.accuracy, wall, ds, ev)
-
-
-def _divergence_message(cfg: TrainConfig, lr: float, loss: float, epoch: int, step: int, steps: int,
-                        out: str | Path | None) -> str:
-    """What happened (the loss value, epoch and step) and what to try instead."""
-    tips = [f"a lower --lr (this run used {lr:g}; try {lr / 10:g})"]
-    if cfg.optimizer == "sgd" and cfg.momentum > 0:
-        tips.append(f"a lower --momentum (this run used {cfg.momentum:g})")
-    if cfg.optimizer == "sgd":
-        tips.append("--optimizer adam")
-    if cfg.schedule == "none":
-        tips.append("--schedule cosine")
-    saved = ""
-    if out is not None and epoch > 1:
-        saved = f"; {Path(out) / 'checkpoint.npz'} holds the parameters after epoch {epoch - 1}"
-    return (f"the training loss became {loss} at epoch {epoch}/{cfg.epochs}, step {step}/{steps} (the run "
-            f"diverged){saved}; try {', or '.join(tips)}")
+          progress: bool = True, callbacks: Sequence[train_mod.Callback] = (),
+          resume: str | Path | None = None) -> TrainResult:
+    """:func:`tinygrad_cnn.train.train`, with the step function built by this module's ``value_and_grad``
+    (which tests replace to make a run diverge)."""
+    return train_mod.train(cfg, out, data_root, dataset, log, progress, callbacks, resume, grad_fn=value_and_grad)
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -319,15 +90,19 @@ def _write_text_atomic(path: Path, text: str) -> None:
     models.write_atomically(path, lambda f: f.write(text), binary=False)
 
 
-def _save_run(out: Path, cfg: TrainConfig, params: dict[str, Tensor], history: dict[str, list[float]],
-              config: dict[str, Any], wall: float) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    hist = {**history, "step_loss": [float(f"{v:.5g}") for v in history["step_loss"]]}
-    models.save_checkpoint(out / "checkpoint.npz", cfg.model, params,
-                           {**config, "epochs_done": len(history["test_acc"]), "test_acc": history["test_acc"][-1]})
-    metrics = {"config": config, "history": hist, "wall_time": wall,
-               "test_acc": history["test_acc"][-1]}
-    _write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
+class PlotWriter(train_mod.Callback):
+    """Writes :func:`write_plots` into ``out`` at the end of a run; an ImportError (no matplotlib) is kept
+    in ``error`` instead of raised, so that the run's checkpoint and lines stay as they are."""
+
+    def __init__(self, out: str | Path, log: Callable[[str], None] = print) -> None:
+        self.out, self.log = Path(out), log
+        self.error: ImportError | None = None
+
+    def on_train_end(self, run: train_mod.Run) -> None:
+        try:
+            write_plots(train_mod.result_of(run), self.out, self.log)
+        except ImportError as e:
+            self.error = e
 
 
 def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None] = print) -> list[Path]:
@@ -339,9 +114,9 @@ def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None]
     params, ds = result.params, result.dataset
     assert ds is not None and result.evaluation is not None
     files = [plots.plot_history(result.history, out / "curves.png", title=f"{result.config.model} on {ds.name}")]
-    if "conv1.weight" in params:
-        files.append(plots.plot_filters(params["conv1.weight"], out / "filters.png",
-                                        title=f"{result.config.model}: learned conv1 filters"))
+    if spec.first_conv is not None:
+        files.append(plots.plot_filters(params[f"{spec.first_conv}.weight"], out / "filters.png",
+                                        title=f"{result.config.model}: learned {spec.first_conv} filters"))
         loader = ds.loader("test", 1)
         x, _ = next(iter(loader))
         taps: dict[str, Tensor] = {}
@@ -350,8 +125,9 @@ def write_plots(result: TrainResult, out: str | Path, log: Callable[[str], None]
         files.append(plots.plot_feature_maps(ds.test_images[0], {k: v.data for k, v in taps.items()},
                                              out / "feature_maps.png"))
     else:
-        w = params["fc1.weight"].data[:32].reshape(-1, 1, 28, 28)
-        files.append(plots.plot_filters(w, out / "filters.png", title="mlp: first 32 fc1 weight vectors"))
+        w = params[f"{spec.first_layer}.weight"].data[:32].reshape(-1, *spec.input_shape)
+        files.append(plots.plot_filters(w, out / "filters.png",
+                                        title=f"{result.config.model}: first 32 {spec.first_layer} weight vectors"))
     cm = models.confusion_matrix(result.evaluation.labels, result.evaluation.predictions, ds.num_classes)
     files.append(plots.plot_confusion(cm, ds.classes, out / "confusion.png",
                                       title=f"{result.config.model} on {ds.name}: test confusion"))
@@ -443,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit-test", type=count, default=None, help="use only the first N (>= 1) test images")
     t.add_argument("--plots", action="store_true", help="write PNG plots (needs matplotlib)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar, epoch lines only")
+    t.add_argument("--resume", default=None, metavar="DIR",
+                   help="continue the run whose checkpoint.npz is in DIR (its settings; --epochs: the new total; "
+                        "--out defaults to DIR)")
+    t.set_defaults(_train_parser=t)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on its dataset's test split")
     e.add_argument("--checkpoint", required=True)
@@ -484,27 +264,58 @@ def _train_config(a: argparse.Namespace) -> TrainConfig:
                       optimizer=a.optimizer, momentum=a.momentum, weight_decay=a.weight_decay, schedule=a.schedule,
                       dropout=a.dropout, augment=a.augment, seed=a.seed, limit_train=a.limit_train,
                       limit_test=a.limit_test)
-    if cfg.dropout and cfg.model != "cnn":
-        raise ValueError(f"--dropout is a layer of --model cnn only, not of {cfg.model!r}")
+    if cfg.dropout and not models.get_model(cfg.model).takes_dropout:
+        raise ValueError(f"--dropout is a layer of --model {' and '.join(models.dropout_models())} only, "
+                         f"not of {cfg.model!r}")
     cfg.validate()
     return cfg
 
 
-def _cmd_train(a: argparse.Namespace) -> int:
-    cfg = _train_config(a)
-    out = Path(a.out) if a.out else Path("runs") / f"{a.data}-{a.model}"
+# the train options that are TrainConfig fields (the others say where and how, not what to train)
+_CONFIG_OPTIONS = ("data", "model", "epochs", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
+                   "schedule", "dropout", "augment", "seed", "limit_train", "limit_test")
+
+
+def _given_options(a: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
+    """The TrainConfig options that ``argv`` (a ``train`` command line) sets explicitly, parsed."""
+    t: argparse.ArgumentParser = a._train_parser
+    saved = {action.dest: action.default for action in t._actions}
+    try:
+        for action in t._actions:
+            action.default = argparse.SUPPRESS
+        given = vars(t.parse_args(list(argv)[list(argv).index("train") + 1:]))
+    finally:
+        for action in t._actions:
+            action.default = saved[action.dest]
+    return {k: v for k, v in given.items() if k in _CONFIG_OPTIONS}
+
+
+def _resume_config(a: argparse.Namespace, argv: Sequence[str]) -> TrainConfig:
+    """The config of the run in ``--resume DIR``, checked against the options given with it."""
+    given = _given_options(a, argv)
+    cfg = train_mod.resume_config(a.resume, **given)
+    cfg.validate()
+    return cfg
+
+
+def _cmd_train(a: argparse.Namespace, argv: Sequence[str] = ("train",)) -> int:
+    if a.resume is not None:
+        cfg = _resume_config(a, argv)
+        out = Path(a.out) if a.out else Path(a.resume)
+    else:
+        cfg = _train_config(a)
+        out = Path(a.out) if a.out else Path("runs") / f"{a.data}-{a.model}"
     check_writable_dir(out, "--out")
-    _check_data_root(a.data_root, a.data)
+    _check_data_root(a.data_root, cfg.data)
     if a.plots:
         _check_plotting()
     memory.keep_freed_memory(True)
-    result = train(cfg, out, a.data_root, progress=not a.no_progress)
-    if a.plots:
-        try:
-            write_plots(result, out)
-        except ImportError as e:
-            _error(f"plots: {e}")
-            return 1
+    plots = PlotWriter(out) if a.plots else None
+    train(cfg, out, a.data_root, progress=not a.no_progress, callbacks=[plots] if plots else [],
+          resume=a.resume)
+    if plots is not None and plots.error is not None:
+        _error(f"plots: {plots.error}")
+        return 1
     return 0
 
 
@@ -572,7 +383,7 @@ def _run(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return 2
     if a.command == "train":
-        return _cmd_train(a)
+        return _cmd_train(a, args or ["train"])
     if a.command == "eval":
         return _cmd_eval(a)
     if a.command == "gradcheck":

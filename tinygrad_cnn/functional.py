@@ -16,13 +16,17 @@ from .ops.pool import (  # noqa: F401
     adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
 from .ops.elementwise import (  # noqa: F401  (re-exported)
-    add, astype, div, eq, exp, ge, gt, le, log, lt, mul, ne, neg, operands, pow, relu, sigmoid, sub, tanh, where,
+    add, astype, clamp, clip, clone, div, eq, exp, ge, gt, le, log, lt, mul, ne, neg, operands, pow, relu, sigmoid,
+    sub, tanh, where,
 )
 from .ops.matmul import matmul  # noqa: F401
 from .ops.movement import (  # noqa: F401
-    broadcast_to, expand_dims, flip, getitem, pad, permute, reshape, scatter, squeeze, swapaxes, transpose,
+    broadcast_to, expand_dims, flip, getitem, pad, permute, reshape, scatter, squeeze, swapaxes, t, transpose,
+    unsqueeze, view,
 )
-from .ops.reduction import Axis, kept_shape, max, normalize_axes, sum, sum_to  # noqa: F401
+from .ops.reduction import (  # noqa: F401
+    Axis, kept_shape, max, normalize_axes, resolve_arg, resolve_axis, resolve_keepdims, sum, sum_to,
+)
 from .core.registry import as_tensor, tensor_method
 from .core.tensor import Tensor
 
@@ -71,17 +75,27 @@ def _count(x: Tensor, axes: tuple[int, ...] | None) -> int:
     return x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
 
 
+# Every function here that takes numpy's ``axis`` / ``keepdims`` also takes PyTorch's ``dim`` / ``keepdim``
+# (keyword-only); giving both names of one argument is a TypeError naming the function (resolve_axis).
 @tensor_method
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def mean(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,
+         keepdim: bool | None = None) -> Tensor:
     """Arithmetic mean over ``axis`` (None: all): sum / count. Integer and boolean tensors give float32."""
+    axis, keepdims = resolve_axis("mean", axis, dim), resolve_keepdims("mean", keepdims, keepdim)
     x = _floating(x, "mean")
     axes = _axes(x, axis, "mean")
     return x.sum(axes, keepdims) / float(_count(x, axes))
 
 
 @tensor_method
-def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over ``axis``: mean of squared deviations, divided by (count - ddof); float32 for integer data."""
+def var(x: Tensor, axis: Axis = None, keepdims: bool | None = None, ddof: int | None = None, *, dim: Axis = None,
+        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+    """Variance over ``axis``: mean of squared deviations, divided by (count - ddof); float32 for integer data.
+
+    ``dim``, ``keepdim`` and ``correction`` are PyTorch's names for ``axis``, ``keepdims`` and ``ddof``; the
+    default is numpy's ddof=0 (PyTorch's is correction=1)."""
+    axis, keepdims = resolve_axis("var", axis, dim), resolve_keepdims("var", keepdims, keepdim)
+    ddof = resolve_arg("var", "ddof", ddof, "correction", correction, 0)
     if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, np.integer)) or ddof < 0:
         raise ValueError(f"var: ddof must be an integer >= 0, got {ddof!r}")
     x = _floating(x, "var")
@@ -91,9 +105,12 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> 
 
 
 @tensor_method
-def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
     """Minimum over ``axis``: -max(-x) for float tensors (so the gradient is max's); integer and boolean
-    tensors (which carry no gradient) take numpy's minimum directly (negation would wrap unsigned values)."""
+    tensors (which carry no gradient) take numpy's minimum directly (negation would wrap unsigned values).
+    As :func:`max`, it returns the values only, also when given PyTorch's ``dim``."""
+    axis, keepdims = resolve_axis("min", axis, dim), resolve_keepdims("min", keepdims, keepdim)
     x = as_tensor(x)
     axes = _axes(x, axis, "min")
     if x.dtype.kind in "biu":
@@ -103,14 +120,30 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
     return -((-x).max(axes, keepdims))
 
 
-@tensor_method
-def argmax(x: Tensor, axis: int | None = None) -> Tensor:
-    """Index of the maximum along ``axis`` (an integer tensor, no gradient)."""
+def _arg_extreme(fn: Any, op: str, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
     x = as_tensor(x)
-    ax = None if axis is None else _axis(x, axis, "argmax")
+    ax = None if axis is None else _axis(x, axis, op)
     if x.size == 0 or (ax is not None and x.shape[ax] == 0):
-        raise ValueError(f"argmax: cannot take the argmax over an empty axis of shape {x.shape}")
-    return Tensor._make(np.asarray(np.argmax(x.data, axis=ax)))
+        raise ValueError(f"{op}: cannot take the {op} over an empty axis of shape {x.shape}")
+    out = np.asarray(fn(x.data, axis=ax, keepdims=keepdims), dtype=np.int64)
+    return Tensor._make(out)
+
+
+@tensor_method
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
+    """Index of the maximum along ``axis`` (None: of the flattened tensor), as an int64 tensor without a
+    gradient; the first one among ties. ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``."""
+    return _arg_extreme(np.argmax, "argmax", x, resolve_axis("argmax", axis, dim),
+                        resolve_keepdims("argmax", keepdims, keepdim))
+
+
+@tensor_method
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
+    """Index of the minimum along ``axis`` (see :func:`argmax`)."""
+    return _arg_extreme(np.argmin, "argmin", x, resolve_axis("argmin", axis, dim),
+                        resolve_keepdims("argmin", keepdims, keepdim))
 
 
 @tensor_method
@@ -135,8 +168,14 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 
 @tensor_method
-def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the (constant) max."""
+def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: Axis = None,
+              keepdim: bool | None = None) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the (constant) max.
+
+    ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims`` (``axis`` defaults to -1; pass one)."""
+    if dim is not None:
+        axis = resolve_axis("logsumexp", None if axis == -1 else axis, dim)
+    keepdims = resolve_keepdims("logsumexp", keepdims, keepdim)
     x = _floating(x, "logsumexp")
     axes = _axes(x, axis, "logsumexp")
     m = np.max(x.data, axis=axes, keepdims=True)
@@ -146,16 +185,20 @@ def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool = False) -> Tensor:
 
 
 @tensor_method
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x): finite for any finite logits (the max is subtracted first); float32 for integer data."""
+def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``axis`` (or PyTorch's ``dim``; default -1): finite for any finite logits (the
+    max is subtracted first); float32 for integer data."""
+    axis = resolve_axis("log_softmax", axis, dim, default=-1)
     x = _floating(x, "log_softmax")
     ax = _axis(x, axis, "log_softmax")
     return x - x.logsumexp(ax, keepdims=True)
 
 
 @tensor_method
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x - max) / sum(exp(x - max)) along ``axis``; float32 for integer data."""
+def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """exp(x - max) / sum(exp(x - max)) along ``axis`` (or PyTorch's ``dim``; default -1); float32 for
+    integer data."""
+    axis = resolve_axis("softmax", axis, dim, default=-1)
     x = _floating(x, "softmax")
     ax = _axis(x, axis, "softmax")
     e = (x - Tensor._make(np.max(x.data, axis=ax, keepdims=True))).exp()

@@ -74,3 +74,7 @@ def release_memory() -> None:
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 
+
+__all__ = [
+    "keep_freed_memory", "keeps_freed_memory", "release_memory",
+]

@@ -161,8 +161,9 @@ def tensor_method(fn: Callable | None = None, *, name: str | None = None) -> Cal
 
 
 def is_int(v: Any) -> bool:
-    """True for Python and numpy integers; bools are not integers here (``reshape(True, 3)`` is refused)."""
-    return type(v) is int or isinstance(v, np.integer)
+    """True for Python and numpy integers (``Tensor.size`` included); bools are not integers here
+    (``reshape(True, 3)`` is refused)."""
+    return type(v) is int or isinstance(v, np.integer) or (isinstance(v, int) and not isinstance(v, bool))
 
 
 def as_tensor(x: Any, dtype: np.dtype | None = None) -> Tensor:
@@ -186,3 +187,8 @@ def op_table() -> str:
         formula = op.formula.replace("|", "\\|")
         rows.append(f"| `{op.name}` | {op.kind} | {n} ({diff}) | {formula} |")
     return "\n".join(rows) + "\n"
+
+
+__all__ = [
+    "VJP", "Sample", "Op", "REGISTRY", "register_op", "tensor_method", "is_int", "as_tensor", "op_table",
+]

@@ -227,6 +227,23 @@ def as_array(data: ArrayLike, dtype: np.typing.DTypeLike | None = None, who: str
     return arr
 
 
+class ElementCount(int):
+    """``Tensor.size``: numpy's element count, an int; calling it (PyTorch's ``size()``) is a TypeError that
+    points to ``.shape``. Arithmetic on it gives plain ints."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Tensor.size is numpy's element count (an int); for PyTorch's size() use .shape "
+                        "(and .shape[d] for size(d))")
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+    def __reduce__(self) -> Any:  # pickles (and deep-copies) as a plain int
+        return (int, (int(self),))
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
@@ -234,6 +251,10 @@ class Tensor:
     become float32; numpy arrays keep their dtype and are not copied. float32 and float64 are the
     computing dtypes; integer and boolean tensors are data (labels, indices, masks) and never require
     gradients. Everything else is refused (see :func:`as_array` and the dtype policy in docs/engine.md).
+
+    The attributes are numpy's (``shape``, ``ndim``, ``dtype``, and ``size``, the element count as an int);
+    the PyTorch names sit beside them (``view``, ``unsqueeze``, ``dim=``/``keepdim=``, ``float(t)``, ...),
+    except ``size()``: ``t.size`` is numpy's int, so ``t.size()`` raises a TypeError pointing to ``.shape``.
     """
 
     __slots__ = ("data", "_grad", "_node", "_requires_grad", "name", "_retains_grad", "_vc", "__weakref__")
@@ -287,7 +308,8 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return self.data.size
+        """numpy's element count (an int); ``t.size()`` raises a TypeError pointing to ``.shape``."""
+        return ElementCount(self.data.size)
 
     @property
     def dtype(self) -> np.dtype:
@@ -346,6 +368,26 @@ class Tensor:
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
         return bool(self.data)
+
+    def _scalar(self, who: str) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"{who}: only a one-element tensor converts to a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float()"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int()"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.3f}"`` formats a one-element tensor as its number; an empty spec gives ``str(t)``."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(f"format: the spec {spec!r} needs a one-element tensor, got shape {self.shape}; "
+                            "format .numpy() or .tolist() instead")
+        return format(self.data.item(), spec)
 
     __hash__ = object.__hash__  # == builds a boolean tensor, so hash by identity
 
@@ -960,3 +1002,10 @@ def share_views(result: Tensor, inputs: Sequence[Tensor]) -> None:
         if np.may_share_memory(out, t.data):
             _share_version(result, t)
             return
+
+
+__all__ = [
+    "EngineState", "engine_state", "Node", "Ghost", "check_dtype", "as_array", "ElementCount", "Tensor",
+    "gradients", "no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly", "scope",
+    "transform_level", "check_forward", "fingerprint", "share_views",
+]

@@ -78,3 +78,8 @@ def grad(fn: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool
         return (g, value[1]) if has_aux else g
 
     return wrapped
+
+
+__all__ = [
+    "value_and_grad", "grad",
+]

@@ -426,6 +426,11 @@ class DataLoader:
         self.mean, self.std, self.shift = float(mean), float(std), int(shift)
         self._rng = np.random.default_rng(seed)
 
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator the shuffles and shifts are drawn from (its ``bit_generator.state`` resumes a run)."""
+        return self._rng
+
     def __len__(self) -> int:
         n = len(self.labels)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

@@ -216,20 +216,33 @@ class MLP(nn.Module):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A zoo entry: the functional pair, the module class and a one-line description."""
+    """A zoo entry: the functional pair, the module class and a one-line description, and what training and
+    plotting need to know about the network: the name of its first layer (``<first_layer>.weight``), of its
+    first convolution (None for a network without one), the shape (C, H, W) of one input image, and whether
+    ``apply`` takes ``dropout=`` and ``rng=``."""
 
     name: str
     init: Callable[..., Params]
     apply: Callable[..., Tensor]
     module: type[nn.Module]
     description: str
+    first_layer: str = "conv1"
+    first_conv: str | None = "conv1"
+    input_shape: tuple[int, ...] = (1, 28, 28)
+    takes_dropout: bool = False
 
 
 MODELS: dict[str, ModelSpec] = {
     "lenet5": ModelSpec("lenet5", lenet5_init, lenet5, LeNet5, "LeNet-5: conv 6@5x5, conv 16@5x5, dense 120-84-10"),
-    "cnn": ModelSpec("cnn", cnn_init, cnn, SmallCNN, "small CNN: conv 32@3x3, conv 64@3x3, dense 128-10"),
-    "mlp": ModelSpec("mlp", mlp_init, mlp, MLP, "MLP: dense 784-512-128-10"),
+    "cnn": ModelSpec("cnn", cnn_init, cnn, SmallCNN, "small CNN: conv 32@3x3, conv 64@3x3, dense 128-10",
+                     takes_dropout=True),
+    "mlp": ModelSpec("mlp", mlp_init, mlp, MLP, "MLP: dense 784-512-128-10", first_layer="fc1", first_conv=None),
 }
+
+
+def dropout_models() -> list[str]:
+    """The names of the zoo models whose ``apply`` takes ``dropout=`` (see ModelSpec.takes_dropout)."""
+    return sorted(name for name, spec in MODELS.items() if spec.takes_dropout)
 
 
 def get_model(name: str) -> ModelSpec:
@@ -344,10 +357,11 @@ class Checkpoint:
     model: str
     params: dict[str, np.ndarray]
     config: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)  # training state arrays (optimizer moments, ...)
 
 
 def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, Any],
-                    config: Mapping[str, Any] | None = None) -> Path:
+                    config: Mapping[str, Any] | None = None, state: Mapping[str, Any] | None = None) -> Path:
     """Write an ``.npz`` checkpoint atomically (a temporary file renamed into place).
 
     It holds only floating-point arrays and strings, no pickle: ``params/<name>`` per parameter, and the
@@ -355,6 +369,10 @@ def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, An
     floating point raise TypeError (they could not be trained or loaded back). If writing fails or is
     interrupted (an exception, KeyboardInterrupt), the temporary file is removed and an existing file at
     ``path`` is left as it was.
+
+    ``state``, when given, adds ``state/<key>`` arrays beside the parameters: what a resumed run needs
+    besides them (optimizer moments, ...; see :mod:`tinygrad_cnn.train`). They must be numeric or boolean
+    arrays (TypeError otherwise) and come back in :attr:`Checkpoint.state`.
     """
     path = Path(path)
     arrays: dict[str, np.ndarray] = {
@@ -367,6 +385,11 @@ def save_checkpoint(path: str | os.PathLike, model: str, params: Mapping[str, An
             raise TypeError(f"save_checkpoint: parameter {k!r} has dtype {arr.dtype}; only floating-point "
                             "arrays are stored")
         arrays[f"params/{k}"] = arr
+    for k, v in (state or {}).items():
+        arr = np.asarray(v.data if isinstance(v, Tensor) else v)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"save_checkpoint: state array {k!r} has dtype {arr.dtype}; only numeric arrays are stored")
+        arrays[f"state/{k}"] = arr
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, lambda f: np.savez(f, **arrays))
     return path
@@ -435,7 +458,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if v.dtype.kind != "f":
             raise CheckpointError(f"load_checkpoint: parameter {k!r} in {path} has dtype {v.dtype}; "
                                   "parameters must be floating-point arrays")
-    return Checkpoint(model, params, config)
+    state = {k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")}
+    for k, v in state.items():
+        if v.dtype.kind not in "fiub":
+            raise CheckpointError(f"load_checkpoint: state array {k!r} in {path} has dtype {v.dtype}; "
+                                  "state arrays must be numeric")
+    return Checkpoint(model, params, config, state)
 
 
 def params_from_checkpoint(ckpt: Checkpoint) -> Params:
@@ -462,6 +490,6 @@ def params_from_checkpoint(ckpt: Checkpoint) -> Params:
 
 __all__ = [
     "lenet5_init", "lenet5", "cnn_init", "cnn", "mlp_init", "mlp", "LeNet5", "SmallCNN", "MLP", "MODELS", "ModelSpec",
-    "get_model", "num_parameters", "summary", "confusion_matrix", "evaluate", "Evaluation", "save_checkpoint",
-    "load_checkpoint", "params_from_checkpoint", "Checkpoint", "CheckpointError", "write_atomically",
+    "get_model", "dropout_models", "num_parameters", "summary", "confusion_matrix", "evaluate", "Evaluation",
+    "save_checkpoint", "load_checkpoint", "params_from_checkpoint", "Checkpoint", "CheckpointError", "write_atomically",
 ]

@@ -7,8 +7,9 @@
     loss.backward()                      # fills p.grad for p in model.parameters()
     opt.step(); opt.zero_grad()
 
-A parameter is any floating-point Tensor with ``requires_grad=True`` assigned as a module attribute; a
-module assigned as an attribute is a child, named by the attribute (``Sequential`` names them "0", "1", ...).
+A parameter is an :class:`Parameter` (whatever its ``requires_grad``) or any floating-point Tensor with
+``requires_grad=True`` assigned as a module attribute; a module assigned as an attribute is a child, named by
+the attribute (``Sequential`` and ``ModuleList`` name them "0", "1", ..., ``ModuleDict`` by its keys).
 ``named_parameters()`` and ``state_dict()`` use dotted paths ("conv1.weight"), the same keys the
 functional models in :mod:`tinygrad_cnn.models` use, so parameters move freely between the two styles.
 Each module's ``forward`` runs inside ``tg.scope(name)`` (the attribute name; the class name for the
@@ -51,6 +52,20 @@ def register_module_forward_hook(hook: ForwardHook) -> RemovableHandle:
     return RemovableHandle(_global_hooks, hook)
 
 
+class Parameter(Tensor):
+    """``Parameter(data, requires_grad=True)``: a leaf Tensor that a Module registers as a parameter when it is
+    assigned as an attribute, as ``torch.nn.Parameter`` (also with ``requires_grad=False``). ``data`` is an
+    array (not copied) or a Tensor (its array is shared, as in PyTorch)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -65,6 +80,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_name", None)
+        object.__setattr__(self, "_forward_hooks", [])
         object.__setattr__(self, "training", True)
 
     # ---------------------------------------------------------------- registration
@@ -78,7 +94,7 @@ class Module:
         if isinstance(value, Module):
             self._modules[name] = value
             object.__setattr__(value, "_name", name)
-        elif isinstance(value, Tensor) and value.requires_grad:
+        elif isinstance(value, Parameter) or (isinstance(value, Tensor) and value.requires_grad):
             if not value.is_leaf:
                 raise ValueError(
                     f"{type(self).__name__}.{name}: a parameter must be a leaf tensor (created directly, not "
@@ -101,7 +117,26 @@ class Module:
             out = self.forward(*args, **kwargs)
         for hook in _global_hooks:
             hook(self, args, out)
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks:
+            for hook in list(hooks):
+                res = hook(self, args, out)
+                if res is not None:  # as PyTorch: a forward hook may replace the output
+                    out = res
         return out
+
+    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after this module's forward (after the process-wide hooks);
+        a hook that returns something other than None replaces the output, as in PyTorch. Returns a handle
+        whose ``remove()`` takes the hook out again."""
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook: expected a callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks is None:
+            hooks = []
+            object.__setattr__(self, "_forward_hooks", hooks)
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def train(self, mode: bool = True) -> Module:
         """Switch this module and its children to training mode (Dropout active); returns self."""
@@ -157,8 +192,14 @@ class Module:
         """Total number of scalar parameters."""
         return int(sum(p.size for p in self.parameters()))
 
-    def zero_grad(self) -> None:
-        """Clear every parameter's ``.grad``."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (to None, as PyTorch's default ``set_to_none=True``; with
+        ``set_to_none=False`` an existing gradient is replaced by zeros instead)."""
+        if not set_to_none:
+            for p in self.parameters():
+                if p.grad is not None:
+                    p.grad = np.zeros_like(p.data)
+            return
         for p in self.parameters():
             p.grad = None
 
@@ -496,8 +537,221 @@ class Sequential(Module):
         return x
 
 
+class ModuleList(Module):
+    """A list of registered child modules, named "0", "1", ... (``named_parameters`` gives "layers.0.weight"),
+    as ``torch.nn.ModuleList``; it has no ``forward`` of its own: iterate over it in the parent's."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _set_all(self, mods: list[Module]) -> None:
+        for i, m in enumerate(mods):
+            if not isinstance(m, Module):
+                raise TypeError(f"ModuleList: entry {i} is a {type(m).__name__}, not a Module")
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+            object.__setattr__(m, "_name", str(i))
+
+    def _index(self, i: Any) -> int:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"ModuleList indices must be integers or slices, not {type(i).__name__}")
+        n = len(self._modules)
+        j = int(i) + n if i < 0 else int(i)
+        if not 0 <= j < n:
+            raise IndexError(f"ModuleList index {i} is out of range for {n} modules")
+        return j
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, i: int | slice) -> Any:
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            return ModuleList(mods[i])
+        return mods[self._index(i)]
+
+    def __setitem__(self, i: int, m: Module) -> None:
+        mods = list(self._modules.values())
+        mods[self._index(i)] = m
+        self._set_all(mods)
+
+    def __delitem__(self, i: int | slice) -> None:
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            del mods[i]
+        else:
+            del mods[self._index(i)]
+        self._set_all(mods)
+
+    def append(self, m: Module) -> ModuleList:
+        self._set_all([*self._modules.values(), m])
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        self._set_all([*self._modules.values(), *modules])
+        return self
+
+    def insert(self, index: int, m: Module) -> None:
+        mods = list(self._modules.values())
+        mods.insert(index, m)
+        self._set_all(mods)
+
+
+class ModuleDict(Module):
+    """An ordered dict of registered child modules, named by their (string) keys, as ``torch.nn.ModuleDict``.
+
+    The children live in ``_modules`` only (not as instance attributes, so a key such as "keys" cannot hide
+    a method); ``md.name`` still reads a child whose key is not a method's name."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        mods = self.__dict__.get("_modules")
+        if mods is not None and name in mods:
+            return mods[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or module {name!r}")
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, m: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        if not key or "." in key:
+            raise KeyError(f"ModuleDict: key {key!r} must be a non-empty string without '.'")
+        if not isinstance(m, Module):
+            raise TypeError(f"ModuleDict: entry {key!r} is a {type(m).__name__}, not a Module")
+        self._modules[key] = m
+        object.__setattr__(m, "_name", key)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list[str]:
+        return list(self._modules.keys())
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def pop(self, key: str) -> Module:
+        return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        items = modules.items() if isinstance(modules, Mapping) else modules
+        for entry in items:
+            if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+                raise TypeError(f"ModuleDict.update: expected (key, module) pairs, got {entry!r}")
+            self[entry[0]] = entry[1]
+
+
+# -------------------------------------------------------------------- activations over a dimension, losses
+def _softmax_dim(dim: Any, who: str) -> int | None:
+    if dim is not None and (isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer))):
+        raise TypeError(f"{who}: dim must be an int (or None), got {dim!r}")
+    return None if dim is None else int(dim)
+
+
+def _implicit_dim(x: Tensor, who: str) -> int:
+    """PyTorch's legacy choice when ``dim`` is None: 0 for 0-, 1- and 3-d inputs, else 1 (with a warning)."""
+    import warnings
+
+    warnings.warn(f"{who}: implicit dimension choice is deprecated; pass dim", UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    """``F.softmax`` along ``dim`` (as ``torch.nn.Softmax``; dim=None picks PyTorch's legacy dimension)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = _softmax_dim(dim, "Softmax")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmax(x, _implicit_dim(x, "Softmax") if self.dim is None else self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``F.log_softmax`` along ``dim`` (as ``torch.nn.LogSoftmax``)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = _softmax_dim(dim, "LogSoftmax")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.log_softmax(x, _implicit_dim(x, "LogSoftmax") if self.dim is None else self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+def _check_reduction(reduction: Any, who: str) -> str:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return str(reduction)
+
+
+class CrossEntropyLoss(Module):
+    """``loss_fn(logits, target)`` = ``F.cross_entropy`` (logits (N, C), integer targets (N,)), as
+    ``torch.nn.CrossEntropyLoss(ignore_index=-100, reduction="mean")``."""
+
+    def __init__(self, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__()
+        if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+            raise TypeError(f"CrossEntropyLoss: ignore_index must be an int, got {ignore_index!r}")
+        self.ignore_index = int(ignore_index)
+        self.reduction = _check_reduction(reduction, "CrossEntropyLoss")
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(logits, target, self.reduction, self.ignore_index)
+
+    def extra_repr(self) -> str:
+        return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
+
+
+class MSELoss(Module):
+    """``loss_fn(pred, target)`` = ``F.mse_loss`` (same shapes), as ``torch.nn.MSELoss(reduction="mean")``."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = _check_reduction(reduction, "MSELoss")
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return F.mse_loss(pred, target, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
 __all__ = [
-    "Module", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU", "Sigmoid",
-    "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "dropout", "IncompatibleKeys",
+    "Module", "Parameter", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU",
+    "Sigmoid", "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "Softmax",
+    "LogSoftmax", "CrossEntropyLoss", "MSELoss", "dropout", "IncompatibleKeys",
     "register_module_forward_hook", "RemovableHandle",
 ]

@@ -848,3 +848,9 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int 
     if full != x.shape[2:]:  # output_padding >= stride: the conv of `size` has outputs x does not reach
         x = x.pad(((0, 0), (0, 0), (0, full[0] - x.shape[2]), (0, full[1] - x.shape[3])))
     return _add_bias(_conv_transpose2d(x, w, stride=s, padding=pads, dilation=d, groups=g, input_size=size), b)
+
+
+__all__ = [
+    "Pair", "Pads", "Padding", "scratch", "clear_scratch", "out_size", "check_pair", "int_tuple", "conv2d",
+    "conv1d", "conv_transpose2d",
+]

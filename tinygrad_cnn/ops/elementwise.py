@@ -563,3 +563,49 @@ lt, le = _compare(np.less, "<"), _compare(np.less_equal, "<=")
 gt, ge = _compare(np.greater, ">"), _compare(np.greater_equal, ">=")
 for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
     setattr(Tensor, f"__{_name}__", _fn)
+
+
+# ---------------------------------------------------------------- PyTorch's clamp and clone (composites)
+def _check_bound(name: str, bound: Any) -> None:
+    if bound is not None and not isinstance(bound, Tensor) and (
+            isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.integer, np.floating))):
+        raise TypeError(f"{name}: bounds must be numbers or tensors, got {bound!r} ({type(bound).__name__})")
+
+
+@tensor_method
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Out-of-place clip to ``[min, max]`` (numbers or tensors, broadcast), composed of ``where``: the
+    gradient passes where ``min <= x <= max``, as in PyTorch (at a bound too), and goes to a tensor bound
+    where it was chosen. ``min > max`` gives ``max`` everywhere, as in PyTorch; ``clamp_`` is the in-place
+    form."""
+    if min is None and max is None:
+        raise ValueError("clamp: give min, max or both")
+    _check_bound("clamp", min)
+    _check_bound("clamp", max)
+    x = as_tensor(x)
+    if min is not None:
+        x = where(x < min, min, x)
+    if max is not None:
+        x = where(x > max, max, x)
+    return x
+
+
+Tensor.clip = clamp  # type: ignore[attr-defined]
+clip = clamp
+
+
+@tensor_method
+def clone(x: Tensor) -> Tensor:
+    """A copy in a new array that stays in the graph (the gradient flows back to ``x``), as PyTorch's clone:
+    ``x * 1`` for float tensors (exact, -0.0 and NaN included), a plain copy for integer and boolean ones."""
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        return Tensor._make(x.data.copy())
+    return mul(x, 1.0)
+
+
+__all__ = [
+    "normal", "positive", "away_from_zero", "kinked", "boolean", "broadcast_shape", "result_dtype", "pair",
+    "operands", "add", "sub", "mul", "div", "neg", "pow", "rpow", "exp", "log", "relu", "sigmoid", "tanh", "astype",
+    "where", "eq", "ne", "lt", "le", "gt", "ge", "clamp", "clip", "clone",
+]

@@ -58,3 +58,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[method-assign]
 Tensor.matmul = matmul  # type: ignore[attr-defined]
+
+
+__all__ = [
+    "matmul",
+]

@@ -11,7 +11,7 @@ import numpy as np
 from ..core.registry import Sample, register_op, tensor_method
 from ..core.tensor import Tensor
 from .elementwise import broadcast_shape
-from .reduction import Axis, check_int, is_int, normalize_axes, normalize_axis
+from .reduction import Axis, check_int, is_int, normalize_axes, normalize_axis, resolve_arg, resolve_axis
 
 
 # ---------------------------------------------------------------- reshape
@@ -51,6 +51,15 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     if shape == x.shape:
         return x
     return _reshape(x, shape=shape)
+
+
+@tensor_method
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """PyTorch's name for :func:`reshape`: ``x.view(2, -1)`` or ``x.view((2, -1))`` (one -1 inferred).
+
+    The result shares memory with ``x`` where numpy can reshape without a copy; unlike PyTorch's view it
+    never refuses a non-contiguous tensor (numpy copies instead)."""
+    return reshape(x, *shape)
 
 
 # ---------------------------------------------------------------- permute
@@ -120,6 +129,17 @@ def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
 
 
 Tensor.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
+
+
+def t(x: Tensor) -> Tensor:
+    """PyTorch's ``t()``: the transpose of a 2-D tensor; 0-D and 1-D tensors come back as they are, and a
+    tensor of more dimensions is a ValueError (use ``permute`` or ``swapaxes``)."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}; use permute or swapaxes")
+    return x if x.ndim < 2 else permute(x, (1, 0))
+
+
+Tensor.t = t  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- broadcast_to
@@ -340,8 +360,10 @@ _flip = register_op(
 
 
 @tensor_method
-def flip(x: Tensor, axis: Axis = None) -> Tensor:
-    """Reverse the order of elements along ``axis`` (None: all axes), as ``np.flip``."""
+def flip(x: Tensor, axis: Axis = None, *, dims: Axis = None) -> Tensor:
+    """Reverse the order of elements along ``axis`` (None: all axes), as ``np.flip``; ``dims`` is PyTorch's
+    name for it."""
+    axis = resolve_arg("flip", "axis", axis, "dims", dims)
     try:
         axes = normalize_axes(axis, x.ndim)
     except (ValueError, TypeError) as e:
@@ -350,23 +372,47 @@ def flip(x: Tensor, axis: Axis = None) -> Tensor:
 
 
 @tensor_method
-def expand_dims(x: Tensor, axis: int) -> Tensor:
-    """Insert an axis of size 1 at ``axis``."""
-    axis = normalize_axis("expand_dims", axis, x.shape, extra=1)
+def expand_dims(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Insert an axis of size 1 at ``axis`` (``dim``: PyTorch's name), in [-ndim - 1, ndim]."""
+    return _insert_axis("expand_dims", x, resolve_axis("expand_dims", axis, dim))
+
+
+@tensor_method
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """PyTorch's name for :func:`expand_dims`: a new axis of size 1 at ``dim``, in [-ndim - 1, ndim]."""
+    return _insert_axis("unsqueeze", x, dim)
+
+
+def _insert_axis(name: str, x: Tensor, axis: Any) -> Tensor:
+    if axis is None:
+        raise TypeError(f"{name}: give the position of the new axis (shape {x.shape})")
+    axis = normalize_axis(name, axis, x.shape, extra=1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 @tensor_method
-def squeeze(x: Tensor, axis: Axis = None) -> Tensor:
-    """Drop axes of size 1 (all of them, or those in ``axis``, which must have size 1)."""
+def squeeze(x: Tensor, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+    """Drop axes of size 1: all of them, or those in ``axis``, which must have size 1 (numpy's rule).
+
+    With PyTorch's ``dim`` instead, PyTorch's rule: the axes in ``dim`` whose size is not 1 are left as they
+    are."""
+    torch_rule = dim is not None
+    axis = resolve_axis("squeeze", axis, dim)
     try:
         axes = normalize_axes(axis, x.ndim)
     except (ValueError, TypeError) as e:
         raise type(e)(f"squeeze: {e} (shape {x.shape})") from None
     if axes is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    elif torch_rule:
+        axes = tuple(a for a in axes if x.shape[a] == 1)
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
+
+__all__ = [
+    "reshape", "view", "permute", "transpose", "swapaxes", "t", "broadcast_to", "Index", "normalize_index",
+    "is_basic", "format_index", "getitem", "scatter", "pad", "flip", "expand_dims", "unsqueeze", "squeeze",
+]

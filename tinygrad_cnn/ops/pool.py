@@ -417,3 +417,8 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
         return _avg_pool2d(x, kernel_size=(h // oh, w // ow), stride=(h // oh, w // ow), padding=(0, 0))
     ah, aw = _bins(h, oh, x.dtype), _bins(w, ow, x.dtype)
     return (Tensor._make(ah) @ x) @ Tensor._make(np.ascontiguousarray(aw.T))
+
+
+__all__ = [
+    "Pair", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d", "adaptive_avg_pool2d",
+]

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.registry import is_int, Sample, register_op, tensor_method
+from ..core.registry import Sample, is_int, register_op, tensor_method
 from ..core.tensor import Tensor
 
 Axis = int | tuple[int, ...] | list[int] | None
+
 
 
 def check_int(name: str, what: str, v: Any, shape: tuple[int, ...]) -> int:
@@ -52,6 +53,29 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...] | None:
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis!r} repeats an axis")
     return tuple(sorted(out))
+
+
+def resolve_arg(op: str, numpy_name: str, numpy_value: Any, torch_name: str, torch_value: Any,
+                default: Any = None) -> Any:
+    """The value of an argument that has a numpy name and a PyTorch name (``axis``/``dim``,
+    ``keepdims``/``keepdim``): whichever was given (not None), else ``default``; TypeError naming ``op`` when
+    both were given."""
+    if numpy_value is not None and torch_value is not None:
+        raise TypeError(f"{op}: got both {numpy_name}={numpy_value!r} and {torch_name}={torch_value!r}; "
+                        f"pass one of them ({torch_name} is PyTorch's name for {numpy_name})")
+    if numpy_value is not None:
+        return numpy_value
+    return default if torch_value is None else torch_value
+
+
+def resolve_axis(op: str, axis: Any, dim: Any, default: Any = None) -> Any:
+    """``axis`` or its PyTorch name ``dim`` (see :func:`resolve_arg`)."""
+    return resolve_arg(op, "axis", axis, "dim", dim, default)
+
+
+def resolve_keepdims(op: str, keepdims: Any, keepdim: Any) -> bool:
+    """``keepdims`` or its PyTorch name ``keepdim`` (default False; see :func:`resolve_arg`)."""
+    return bool(resolve_arg(op, "keepdims", keepdims, "keepdim", keepdim, False))
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -109,15 +133,20 @@ def _reduce(op: Any, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:
 
 
 @tensor_method
-def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (None: all)."""
-    return _reduce(_sum, x, axis, keepdims)
+def sum(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Sum over ``axis`` (None: all); ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``."""
+    return _reduce(_sum, x, resolve_axis("sum", axis, dim), resolve_keepdims("sum", keepdims, keepdim))
 
 
 @tensor_method
-def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis`` (None: all). Its gradient is split equally among tied maxima."""
-    return _reduce(_max, x, axis, keepdims)
+def max(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Maximum over ``axis`` (None: all). Its gradient is split equally among tied maxima.
+
+    ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``; unlike ``torch.max(x, dim)``, which
+    returns (values, indices), this returns the values only (``argmax`` gives the indices)."""
+    return _reduce(_max, x, resolve_axis("max", axis, dim), resolve_keepdims("max", keepdims, keepdim))
 
 
 @tensor_method
@@ -134,3 +163,9 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
     y = _sum(x, axis=axes, keepdims=True)
     return y.reshape(shape) if y.shape != shape else y
+
+
+__all__ = [
+    "Axis", "check_int", "normalize_axis", "normalize_axes", "resolve_arg", "resolve_axis", "resolve_keepdims",
+    "kept_shape", "sum", "max", "sum_to",
+]

@@ -128,3 +128,17 @@ def test_importing_the_package_loads_the_engine_ops_and_functional_only() -> Non
     code = "import tinygrad_cnn as tg; print(tg.nn.Linear.__name__, tg.optim.lr_scheduler.StepLR.__name__, tg.draw_graph.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["Linear", "StepLR", "draw_graph"]
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.name != "__main__.py"], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_module_says_what_it_exports(path: Path) -> None:
+    """Each module has an ``__all__`` (a literal list), and every name in it is defined or imported there."""
+    tree = ast.parse(path.read_text())
+    exported = [n for n in tree.body if isinstance(n, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets)]
+    assert exported, f"{module_name(path)} has no __all__"
+    import importlib
+
+    module = importlib.import_module(module_name(path))
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{module_name(path)}.__all__ names what it does not have: {missing}"

@@ -427,5 +427,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+
+__all__ = ["main", "build_parser", "train", "write_plots", "run_gradcheck", "PlotWriter", "TrainConfig", "TrainResult",
+           "TrainingDiverged"]
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
+

@@ -2,3 +2,5 @@
 
 from . import elementwise, matmul, movement, reduction  # noqa: F401  (registration happens on import)
 from . import conv, pool  # noqa: F401,E402
+
+__all__ = ["elementwise", "matmul", "movement", "reduction", "conv", "pool"]

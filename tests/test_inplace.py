@@ -298,3 +298,23 @@ def test_small_in_place_cases_that_torch_accepts() -> None:
     y = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
     (y * 2.0).backward(Tensor(np.ones(2)))  # a float64 cotangent for a float32 output is cast, as in torch
     assert y.grad.dtype == np.float32 and y.grad.data.tolist() == [2.0, 2.0]
+
+
+def test_tensors_modules_and_optimizers_pickle_after_in_place_updates() -> None:
+    import copy
+    import pickle
+
+    model = tg.nn.Linear(3, 2)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+    model(Tensor(np.ones((1, 3), np.float32))).sum().backward()
+    opt.step()
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.weight.data, model.weight.data)
+    assert again.weight._version == model.weight._version == 1
+    t = Tensor(np.ones(3), requires_grad=True)
+    view = t.reshape(3).detach()
+    copied = copy.deepcopy(view)
+    with tg.no_grad():
+        copied.add_(1.0)  # a copy shares memory (and versions) with nothing
+    assert t.data.tolist() == [1.0, 1.0, 1.0] and t._version == 0
+    pickle.dumps(opt)

@@ -53,3 +53,18 @@ def test_vjp_shapes_and_dtypes(name, dtype):
         grads = tg.gradients(out, [t for t in inputs if t.requires_grad], grad_outputs=cot, allow_unused=True)
         for t, g in zip([t for t in inputs if t.requires_grad], grads):
             assert g is None or (g.shape == t.shape and g.dtype == t.dtype)
+
+
+def test_op_records_carry_their_input_names() -> None:
+    import tinygrad_cnn as tg
+
+    assert tg.REGISTRY["add"].input_names == ("a", "b")
+    assert all(len(op.input_names) == op.arity for op in tg.REGISTRY.values())
+    op = tg.register_op("named_inputs_for_test", lambda u, v: u * v, vjps=[lambda g, out, *xs: g * xs[1],
+                        lambda g, out, *xs: g * xs[0]], inputs=("u", "v"), replace=True)
+    try:
+        assert op.input_names == ("u", "v")
+        with pytest.raises(ValueError, match="2 inputs but 1 input names"):
+            tg.register_op("bad_names_for_test", lambda u, v: u, vjps=[None, None], inputs=("u",))
+    finally:
+        del tg.REGISTRY["named_inputs_for_test"]

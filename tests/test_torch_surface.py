@@ -39,11 +39,16 @@ def check_against_torch(ours, theirs, a: np.ndarray = X, rtol: float = 1e-10) ->
 
 
 # ---------------------------------------------------------------- dim= and keepdim=
+def values(result):
+    """The values of ``x.max(dim=d)`` (a (values, indices) pair for an int ``d``, as in torch), or the tensor."""
+    return result.values if isinstance(result, tuple) else result
+
+
 REDUCTIONS = [
     ("sum", lambda x, **k: x.sum(**k), lambda x, **k: x.sum(**k)),
     ("mean", lambda x, **k: x.mean(**k), lambda x, **k: x.mean(**k)),
-    ("max", lambda x, **k: x.max(**k), lambda x, **k: x.amax(**k)),
-    ("min", lambda x, **k: x.min(**k), lambda x, **k: x.amin(**k)),
+    ("max", lambda x, **k: values(x.max(**k)), lambda x, **k: x.amax(**k)),
+    ("min", lambda x, **k: values(x.min(**k)), lambda x, **k: x.amin(**k)),
     ("var", lambda x, **k: x.var(**k), lambda x, **k: x.var(correction=0, **k)),
     ("logsumexp", lambda x, **k: x.logsumexp(**k), lambda x, **k: torch.logsumexp(x, **k)),
 ]
@@ -387,3 +392,16 @@ def test_factories_refuse_non_numbers() -> None:
         tg.full((2,), "x")
     with pytest.raises(TypeError, match="arange: expected a number"):
         tg.arange(tg.Tensor(np.arange(3)))
+
+
+@pytest.mark.parametrize("fn", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_and_min_with_an_int_dim_give_values_and_indices_as_torch(fn, keepdim) -> None:
+    a = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    ours = getattr(tg.Tensor(a), fn)(dim=1, keepdim=keepdim)
+    theirs = getattr(torch.tensor(a), fn)(dim=1, keepdim=keepdim)
+    v, i = ours  # unpacks as torch's
+    np.testing.assert_array_equal(v.numpy(), theirs.values.numpy())
+    np.testing.assert_array_equal(i.numpy(), theirs.indices.numpy())
+    assert ours.indices.dtype == np.int64 and not ours.indices.requires_grad
+    assert isinstance(getattr(tg.Tensor(a), fn)(1), tg.Tensor)  # numpy's axis: the values only

@@ -539,3 +539,38 @@ def test_a_schedule_refuses_an_invalid_rate_for_any_group_and_sets_none():
     with pytest.raises(ValueError, match="rate for epoch 1 is invalid"):
         s.step()  # 1e200 * 1e200 overflows in group 1; group 0 is not changed either
     assert [g["lr"] for g in opt.param_groups] == [1e-300, 1e200] and s.last_epoch == 0
+
+
+def test_a_schedule_made_anew_and_loaded_continues_at_its_rate_as_torch() -> None:
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn as tg
+
+    def ours() -> float:
+        w = tg.Tensor(np.ones(2), requires_grad=True)
+        opt = tg.optim.SGD([w], lr=1.0)
+        sch = tg.optim.lr_scheduler.StepLR(opt, 1, 0.1)
+        for _ in range(2):
+            w.grad = tg.Tensor(np.ones(2))
+            opt.step()
+            sch.step()
+        opt2 = tg.optim.SGD([tg.Tensor(np.ones(2), requires_grad=True)], lr=1.0)
+        opt2.load_state_dict(opt.state_dict())
+        sch2 = tg.optim.lr_scheduler.StepLR(opt2, 1, 0.1)
+        sch2.load_state_dict(sch.state_dict())
+        return opt2.param_groups[0]["lr"]
+
+    def theirs() -> float:
+        w = torch.ones(2, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=1.0)
+        sch = torch.optim.lr_scheduler.StepLR(opt, 1, 0.1)
+        for _ in range(2):
+            w.grad = torch.ones(2)
+            opt.step()
+            sch.step()
+        opt2 = torch.optim.SGD([torch.ones(2, requires_grad=True)], lr=1.0)
+        opt2.load_state_dict(opt.state_dict())
+        sch2 = torch.optim.lr_scheduler.StepLR(opt2, 1, 0.1)
+        sch2.load_state_dict(sch.state_dict())
+        return opt2.param_groups[0]["lr"]
+
+    assert ours() == pytest.approx(theirs()) == pytest.approx(0.01)

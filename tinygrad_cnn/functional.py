@@ -25,9 +25,10 @@ from .ops.movement import (  # noqa: F401
     unsqueeze, view,
 )
 from .ops.reduction import (  # noqa: F401
-    Axis, kept_shape, max, normalize_axes, resolve_arg, resolve_axis, resolve_keepdims, sum, sum_to,
+    Axis, ValuesIndices, kept_shape, max, normalize_axes, resolve_arg, resolve_axis, resolve_keepdims, sum, sum_to,
+    with_indices,
 )
-from .core.registry import as_tensor, tensor_method
+from .core.registry import as_tensor, is_int, tensor_method
 from .core.tensor import Tensor
 
 Reduction = Literal["mean", "sum", "none"]
@@ -106,10 +107,14 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool | None = None, ddof: int | 
 
 @tensor_method
 def min(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
+        keepdim: bool | None = None) -> Tensor | ValuesIndices:
     """Minimum over ``axis``: -max(-x) for float tensors (so the gradient is max's); integer and boolean
     tensors (which carry no gradient) take numpy's minimum directly (negation would wrap unsigned values).
-    As :func:`max`, it returns the values only, also when given PyTorch's ``dim``."""
+    As :func:`max`, an int ``dim`` (PyTorch's name) gives ``(values, indices)``."""
+    if dim is not None and is_int(dim):
+        resolve_axis("min", axis, dim)  # raises when both are given
+        keep = resolve_keepdims("min", keepdims, keepdim)
+        return ValuesIndices(min(x, dim, keep), with_indices(np.argmin, as_tensor(x), int(dim), bool(keep)))
     axis, keepdims = resolve_axis("min", axis, dim), resolve_keepdims("min", keepdims, keepdim)
     x = as_tensor(x)
     axes = _axes(x, axis, "min")

@@ -8,7 +8,7 @@ after each and reports through callbacks; :func:`train` sets up a whole run from
     run.history["test_acc"]                       # one entry per epoch
 
     result = train(TrainConfig(model="cnn", epochs=2), out="runs/a")       # checkpoint.npz + metrics.json
-    result = train(TrainConfig(model="cnn", epochs=4), out="runs/a", resume="runs/a")   # two more epochs
+    result = train(TrainConfig(model="cnn", epochs=4), out="runs/a", resume="runs/a")   # two more (see below)
 
 Callbacks (:class:`Callback`) see the run at its start, after every step, after every epoch and at its end;
 the built-in ones write the epoch lines (:class:`EpochLog`), show a tqdm bar (:class:`ProgressBar`), and save
@@ -19,7 +19,9 @@ A checkpoint written during a run holds, besides the parameters, everything a re
 exactly the steps the uninterrupted run would have taken: the optimizer's per-parameter state (moments,
 step counts) and step count, the schedule's epoch, the epochs done, the history, and the states of the
 shuffling / augmentation and dropout generators. Arrays are ``state/...`` entries of the ``.npz``, the rest
-JSON in its config (``config["resume"]``): no pickle, as for the parameters.
+JSON in its config (``config["resume"]``): no pickle, as for the parameters. An interrupted run resumed to
+its total is bit-identical to the uninterrupted one; a run extended to a larger total with a schedule that
+depends on the total (cosine, step) takes the remaining epochs' rates from the new total.
 """
 
 from __future__ import annotations

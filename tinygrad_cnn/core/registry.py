@@ -21,6 +21,7 @@ inputs as Tensors and its attributes as keywords, and returns the gradient for i
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -58,6 +59,7 @@ class Op:
     domain: tuple[Callable[[np.random.Generator, tuple[int, ...]], np.ndarray], ...] | None = None
     saves: bool = False
     doc: str = field(default="", repr=False)
+    input_names: tuple[str, ...] = ()  # for graph labels and errors: ("a", "b"), ("x",), ...
     nin: int = field(init=False, repr=False)  # how many tensor inputs: len(vjps)
 
     def __post_init__(self) -> None:
@@ -120,6 +122,22 @@ class Op:
 REGISTRY: dict[str, Op] = {}
 
 
+def _names_from_vjps(vjps: tuple[VJP | None, ...]) -> tuple[str, ...]:
+    """The inputs' names as the VJPs spell them (``vjp(g, out, a, b)``: ``a``, ``b``), else ``x`` / ``in0``..."""
+    for vjp in vjps:
+        if vjp is None:
+            continue
+        try:
+            params = inspect.signature(vjp).parameters.values()
+        except (TypeError, ValueError):
+            break
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][2:]
+        if len(names) == len(vjps):
+            return tuple(names)
+        break
+    return ("x",) if len(vjps) == 1 else tuple(f"in{i}" for i in range(len(vjps)))
+
+
 def register_op(
     name: str,
     forward: Callable[..., np.ndarray],
@@ -131,6 +149,7 @@ def register_op(
     samples: Callable[[np.random.Generator], list[Sample]] | None = None,
     domain: Sequence[Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] | None = None,
     saves: bool = False,
+    inputs: Sequence[str] | None = None,
     replace: bool = False,
 ) -> Op:
     """Add a primitive to the registry and return it.
@@ -141,11 +160,16 @@ def register_op(
     ops ``domain`` gives, per input, ``(rng, shape) -> array`` drawing valid values. With
     ``saves=True`` the forward returns ``(out, saved)`` and every VJP receives ``saved=`` (e.g. the
     argmax positions of a max-pool); the engine drops it with the rest of the graph after backward.
+    ``inputs`` names the tensor inputs (graph labels show them); by default the names the VJPs give them.
     """
     if name in REGISTRY and not replace:
         raise ValueError(f"register_op: an op named {name!r} is already registered (pass replace=True)")
-    op = Op(name, forward, tuple(vjps), formula, kind, check, samples or _no_samples,
-            None if domain is None else tuple(domain), saves, forward.__doc__ or "")
+    vjps = tuple(vjps)
+    names = tuple(inputs) if inputs is not None else _names_from_vjps(vjps)
+    if len(names) != len(vjps):
+        raise ValueError(f"register_op: {name!r} has {len(vjps)} inputs but {len(names)} input names {names}")
+    op = Op(name, forward, vjps, formula, kind, check, samples or _no_samples,
+            None if domain is None else tuple(domain), saves, forward.__doc__ or "", names)
     REGISTRY[name] = op
     return op
 

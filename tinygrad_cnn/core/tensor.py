@@ -110,6 +110,13 @@ class _Version:
         self.count, self.stamp = 0, -1
         self.sharers: list[weakref.ref[Tensor]] | None = None  # the tensors that share it, while alive
 
+    def __getstate__(self) -> tuple[int, int]:  # a copy or pickle shares memory with nothing
+        return self.count, self.stamp
+
+    def __setstate__(self, state: tuple[int, int]) -> None:
+        self.count, self.stamp = state
+        self.sharers = None
+
     def shared_with_another(self, t: Tensor) -> bool:
         """Whether a tensor other than ``t`` still alive shares this counter (and so ``t``'s memory)."""
         return self.sharers is not None and any(r() is not None and r() is not t for r in self.sharers)

@@ -6,7 +6,7 @@ word the errors of every op that takes axes or sizes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -139,14 +139,31 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis
     return _reduce(_sum, x, resolve_axis("sum", axis, dim), resolve_keepdims("sum", keepdims, keepdim))
 
 
+class ValuesIndices(NamedTuple):
+    """What ``x.max(dim=d)`` and ``x.min(dim=d)`` return, as ``torch.max(x, d)`` does."""
+
+    values: Tensor
+    indices: Tensor
+
+
 @tensor_method
 def max(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
+        keepdim: bool | None = None) -> Tensor | ValuesIndices:
     """Maximum over ``axis`` (None: all). Its gradient is split equally among tied maxima.
 
-    ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``; unlike ``torch.max(x, dim)``, which
-    returns (values, indices), this returns the values only (``argmax`` gives the indices)."""
-    return _reduce(_max, x, resolve_axis("max", axis, dim), resolve_keepdims("max", keepdims, keepdim))
+    ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``; with an int ``dim``, as in PyTorch,
+    the result is ``(values, indices)`` (:class:`ValuesIndices`; the indices are int64, the first of ties)."""
+    keep = resolve_keepdims("max", keepdims, keepdim)
+    values = _reduce(_max, x, resolve_axis("max", axis, dim), keep)
+    if dim is None or not is_int(dim):
+        return values
+    return ValuesIndices(values, with_indices(np.argmax, x, int(dim), bool(keep)))
+
+
+def with_indices(fn: Any, x: Tensor, dim: int, keepdim: bool) -> Tensor:
+    """``fn`` (np.argmax or np.argmin) of ``x`` along ``dim`` as an int64 tensor (no gradient)."""
+    ax = normalize_axis("max", dim, x.shape)
+    return Tensor._make(np.asarray(fn(x.data, axis=ax, keepdims=keepdim), dtype=np.int64))
 
 
 @tensor_method
@@ -167,5 +184,5 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 __all__ = [
     "Axis", "check_int", "normalize_axis", "normalize_axes", "resolve_arg", "resolve_axis", "resolve_keepdims",
-    "kept_shape", "sum", "max", "sum_to",
+    "kept_shape", "sum", "max", "sum_to", "ValuesIndices", "with_indices",
 ]

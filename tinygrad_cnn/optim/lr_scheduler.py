@@ -76,8 +76,9 @@ class LRScheduler:
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict()`` (the keys must be this schedule's; the optimizer's rates are not
-        changed: load the optimizer's own state for those)."""
+        """Restore a ``state_dict()`` (the keys must be this schedule's), and set the optimizer's rates to
+        the ones this schedule last set, so that a schedule made anew and loaded continues where it was
+        (making it set epoch 0's rates)."""
         who = f"{type(self).__name__}.load_state_dict"
         own = {k for k in self.__dict__ if k != "optimizer"}
         unknown = [k for k in state_dict if k not in own]
@@ -91,6 +92,8 @@ class LRScheduler:
                 raise ValueError(f"{who}: {key} has {len(state_dict[key])} rates, the optimizer "
                                  f"{len(self.optimizer.param_groups)} param groups")
         self.__dict__.update({k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in state_dict.items()})
+        for group, lr in zip(self.optimizer.param_groups, getattr(self, "_last_lr", [])):
+            group["lr"] = lr
 
 
 class StepLR(LRScheduler):

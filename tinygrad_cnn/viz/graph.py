@@ -28,7 +28,6 @@ Scopes (``with tg.scope("block1"):``) become nested, labelled clusters.
 from __future__ import annotations
 
 import html
-import inspect
 import itertools
 import weakref
 from collections.abc import Iterable, Sequence
@@ -273,22 +272,6 @@ def _wrap_items(items: Sequence[str], width: int = 34) -> list[str]:
     return lines
 
 
-def _input_names(op: Op) -> tuple[str, ...]:
-    """The inputs' names as the op's VJPs spell them (``a``, ``b``; ``x``), else ``in0``, ``in1``..."""
-    for vjp in op.vjps:
-        if vjp is None:
-            continue
-        try:
-            params = inspect.signature(vjp).parameters.values()
-        except (TypeError, ValueError):
-            break
-        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][2:]
-        if len(names) == op.arity:
-            return tuple(names)
-        break
-    return ("x",) if op.arity == 1 else tuple(f"in{i}" for i in range(op.arity))
-
-
 def _small(lines: Iterable[str], color: str = "#555555", size: int = 9) -> list[str]:
     return [f'<FONT POINT-SIZE="{size}" COLOR="{color}">{_esc(s)}</FONT>' for s in lines]
 
@@ -385,7 +368,7 @@ class _Walk:
                        node.scope)
             self.boxes[key] = box
             stack.append((obj, True))
-            names = _input_names(node.op)
+            names = node.op.input_names
             for inp, name in zip(inputs, names):
                 if self._foldable(inp):
                     value = "const" if inp.data is None else _fmt_value(np.asarray(inp.data).reshape(()).item())

@@ -1,6 +1,6 @@
 """The Tensor and the reverse-mode walk: the whole autograd engine.
 
-A :class:`Tensor` wraps a numpy array. When a registered op (see :mod:`tinygrad_cnn.registry`) runs on
+A :class:`Tensor` wraps a numpy array. When a registered op (see :mod:`tinygrad_cnn.core.registry`) runs on
 tensors that require gradients, the result remembers a :class:`Node`: the op, its input tensors and its
 attributes. ``backward()`` visits those nodes from the output back to the leaves in reverse topological
 order and, at each one, calls the op's vector-Jacobian products (VJPs). VJPs are written with registered

@@ -21,7 +21,7 @@ LAYERS = {
     "data": 4,
     "models": 5,
     "train": 6, "viz": 6,
-    "cli": 7,
+    "methods": 7, "cli": 7,
     "__init__": 8, "__main__": 8,
 }
 
@@ -120,11 +120,11 @@ def test_the_checker_catches_an_upward_import(tmp_path: Path) -> None:
         bad.unlink()
 
 
-def test_importing_the_package_loads_the_engine_ops_and_functional_only() -> None:
+def test_importing_the_package_loads_the_engine_ops_functional_and_the_method_table_only() -> None:
     code = ("import sys, tinygrad_cnn as tg; "
             "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('tinygrad_cnn.')}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['core', 'functional', 'ops']"
+    assert out.strip() == "['core', 'functional', 'methods', 'ops']"
     code = "import tinygrad_cnn as tg; print(tg.nn.Linear.__name__, tg.optim.lr_scheduler.StepLR.__name__, tg.draw_graph.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["Linear", "StepLR", "draw_graph"]

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import ops  # noqa: F401  (fills the registry and attaches the Tensor methods)
 from . import functional
+from . import methods  # noqa: F401  (attaches the Tensor methods: the table in methods.py)
 from .core import (REGISTRY, GradcheckError, Op, Sample, Tensor, detect_anomaly, enable_grad, grad, gradcheck,
                    gradgradcheck, gradients, is_anomaly_enabled, is_grad_enabled, no_grad, register_op, scope,
                    value_and_grad)

@@ -28,7 +28,7 @@ from .ops.reduction import (  # noqa: F401
     Axis, ValuesIndices, kept_shape, max, normalize_axes, resolve_arg, resolve_axis, resolve_keepdims, sum, sum_to,
     with_indices,
 )
-from .core.registry import as_tensor, is_int, tensor_method
+from .core.registry import as_tensor, is_int
 from .core.tensor import Tensor
 
 Reduction = Literal["mean", "sum", "none"]
@@ -78,7 +78,6 @@ def _count(x: Tensor, axes: tuple[int, ...] | None) -> int:
 
 # Every function here that takes numpy's ``axis`` / ``keepdims`` also takes PyTorch's ``dim`` / ``keepdim``
 # (keyword-only); giving both names of one argument is a TypeError naming the function (resolve_axis).
-@tensor_method
 def mean(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,
          keepdim: bool | None = None) -> Tensor:
     """Arithmetic mean over ``axis`` (None: all): sum / count. Integer and boolean tensors give float32."""
@@ -88,7 +87,6 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axi
     return x.sum(axes, keepdims) / float(_count(x, axes))
 
 
-@tensor_method
 def var(x: Tensor, axis: Axis = None, keepdims: bool | None = None, ddof: int | None = None, *, dim: Axis = None,
         keepdim: bool | None = None, correction: int | None = None) -> Tensor:
     """Variance over ``axis``: mean of squared deviations, divided by (count - ddof); float32 for integer data.
@@ -105,7 +103,6 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool | None = None, ddof: int | 
     return (centered * centered).sum(axes, keepdims) / float(_count(x, axes) - ddof)
 
 
-@tensor_method
 def min(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor | ValuesIndices:
     """Minimum over ``axis``: -max(-x) for float tensors (so the gradient is max's); integer and boolean
@@ -134,7 +131,6 @@ def _arg_extreme(fn: Any, op: str, x: Tensor, axis: int | None, keepdims: bool) 
     return Tensor._make(out)
 
 
-@tensor_method
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the maximum along ``axis`` (None: of the flattened tensor), as an int64 tensor without a
@@ -143,7 +139,6 @@ def argmax(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, 
                         resolve_keepdims("argmax", keepdims, keepdim))
 
 
-@tensor_method
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the minimum along ``axis`` (see :func:`argmax`)."""
@@ -151,19 +146,16 @@ def argmin(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, 
                         resolve_keepdims("argmin", keepdims, keepdim))
 
 
-@tensor_method
 def square(x: Tensor) -> Tensor:
     """x * x."""
     return x * x
 
 
-@tensor_method
 def sqrt(x: Tensor) -> Tensor:
     """x ** 0.5 (float32 for integer and boolean tensors)."""
     return _floating(x, "sqrt") ** 0.5
 
 
-@tensor_method
 def abs(x: Tensor) -> Tensor:  # noqa: A001
     """|x| = x * sign(x); its derivative at 0 is taken as 0. Integer tensors keep their dtype."""
     x = as_tensor(x)
@@ -172,7 +164,6 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
     return x * Tensor._make(np.sign(x.data))
 
 
-@tensor_method
 def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: Axis = None,
               keepdim: bool | None = None) -> Tensor:
     """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the (constant) max.
@@ -189,7 +180,6 @@ def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: 
     return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
 
 
-@tensor_method
 def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``axis`` (or PyTorch's ``dim``; default -1): finite for any finite logits (the
     max is subtracted first); float32 for integer data."""
@@ -199,7 +189,6 @@ def log_softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -
     return x - x.logsumexp(ax, keepdims=True)
 
 
-@tensor_method
 def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis`` (or PyTorch's ``dim``; default -1); float32 for
     integer data."""
@@ -282,7 +271,6 @@ def cross_entropy(logits: Tensor, target: Tensor | np.ndarray | list[int], reduc
     return _nll(logits.log_softmax(axis=1), t, reduction, ignore_index, "cross_entropy")
 
 
-Tensor.cross_entropy = cross_entropy  # type: ignore[attr-defined]
 
 
 def nll_loss(log_probs: Tensor, target: Tensor | np.ndarray, reduction: Reduction = "mean",
@@ -313,7 +301,6 @@ def mse_loss(pred: Tensor, target: Tensor | np.ndarray, reduction: Reduction = "
     return _reduce((pred - tgt).square(), reduction, "mse_loss")
 
 
-Tensor.mse_loss = mse_loss  # type: ignore[attr-defined]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -328,7 +315,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y
 
 
-@tensor_method
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes start_dim..end_dim into one (PyTorch's flatten; nn.Flatten uses start_dim=1).
 

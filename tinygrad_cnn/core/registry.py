@@ -175,7 +175,8 @@ def register_op(
 
 
 def tensor_method(fn: Callable | None = None, *, name: str | None = None) -> Callable:
-    """Decorator: also make ``fn`` a Tensor method (``F.relu(x)`` and ``x.relu()`` are one function)."""
+    """Decorator for your own ops: also make ``fn`` a Tensor method (``my_op(x)`` and ``x.my_op()`` are one
+    function). The built-in methods come from the table in ``tinygrad_cnn/methods.py``."""
 
     def attach(f: Callable) -> Callable:
         setattr(Tensor, name or f.__name__, f)

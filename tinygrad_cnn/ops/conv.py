@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..core.registry import Sample, is_int, register_op, tensor_method
+from ..core.registry import Sample, is_int, register_op
 from ..core.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -774,7 +774,6 @@ def _add_bias(y: Tensor, b: Tensor | None) -> Tensor:
     return y if b is None else y + b.reshape((1, b.shape[0]) + (1,) * (y.ndim - 2))
 
 
-@tensor_method
 def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | Pair = 1, padding: Padding = 0,
            dilation: int | Pair = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation), PyTorch's ``F.conv2d``.
@@ -791,7 +790,6 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | Pair = 1
     return _add_bias(_conv2d(x, w, stride=s, padding=p, dilation=d, groups=g), b)
 
 
-@tensor_method
 def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int] = 1, padding: Padding = 0,
            dilation: int | tuple[int] = 1, groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation), PyTorch's ``F.conv1d``: x (N, C_in, L), w (C_out, C_in/groups, k).
@@ -805,7 +803,6 @@ def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
     return _add_bias(y.reshape(y.shape[:2] + y.shape[3:]), b)
 
 
-@tensor_method
 def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | Pair = 1, padding: int | Pair = 0,
                      output_padding: int | Pair = 0, dilation: int | Pair = 1, groups: int = 1) -> Tensor:
     """Transposed convolution, PyTorch's ``F.conv_transpose2d``: the input-gradient of conv2d.

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.registry import Sample, as_tensor, is_int, register_op, tensor_method
+from ..core.registry import Sample, as_tensor, is_int, register_op
 from ..core.tensor import Tensor
 
 # ---------------------------------------------------------------- input domains for the test samples
@@ -223,13 +223,11 @@ _div = register_op(
 )
 
 
-@tensor_method(name="__add__")
 def add(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a + b with numpy broadcasting."""
     return _add(*pair(a, b, "add"))
 
 
-@tensor_method(name="__sub__")
 def sub(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a - b with numpy broadcasting (booleans cannot be subtracted, as in PyTorch)."""
     for v in (a, b):
@@ -240,13 +238,11 @@ def sub(a: Tensor | float, b: Tensor | float) -> Tensor:
     return _sub(*pair(a, b, "sub"))
 
 
-@tensor_method(name="__mul__")
 def mul(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a * b with numpy broadcasting."""
     return _mul(*pair(a, b, "mul"))
 
 
-@tensor_method(name="__truediv__")
 def div(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a / b with numpy broadcasting; true division, so integer and boolean operands give float32."""
     x, y = pair(a, b, "div")
@@ -255,12 +251,6 @@ def div(a: Tensor | float, b: Tensor | float) -> Tensor:
     return _div(x, y)
 
 
-Tensor.__radd__ = lambda self, other: add(other, self)  # type: ignore[method-assign]
-Tensor.__rsub__ = lambda self, other: sub(other, self)  # type: ignore[method-assign]
-Tensor.__rmul__ = lambda self, other: mul(other, self)  # type: ignore[method-assign]
-Tensor.__rtruediv__ = lambda self, other: div(other, self)  # type: ignore[method-assign]
-for _name, _fn in (("add", add), ("sub", sub), ("mul", mul), ("div", div)):
-    setattr(Tensor, _name, _fn)
 
 
 # ---------------------------------------------------------------- unary
@@ -415,7 +405,6 @@ _cast = register_op(
 )
 
 
-@tensor_method(name="__neg__")
 def neg(x: Tensor) -> Tensor:
     """-x (not for booleans, as PyTorch)."""
     return _neg(x)
@@ -456,43 +445,33 @@ def rpow(base: float, y: Tensor) -> Tensor:
     return _rpow(as_tensor(y), base=base)
 
 
-Tensor.__pow__ = pow  # type: ignore[method-assign]
-Tensor.pow = pow  # type: ignore[attr-defined]
-Tensor.__rpow__ = lambda self, base: rpow(base, self)  # type: ignore[method-assign]
-Tensor.neg = neg  # type: ignore[attr-defined]
 
 
-@tensor_method
 def exp(x: Tensor) -> Tensor:
     """e ** x (float32 for integer and boolean tensors)."""
     return _exp(x)
 
 
-@tensor_method
 def log(x: Tensor) -> Tensor:
     """Natural logarithm (float32 for integer and boolean tensors)."""
     return _log(x)
 
 
-@tensor_method
 def relu(x: Tensor) -> Tensor:
     """max(x, 0); integer tensors keep their dtype, booleans are refused (as PyTorch)."""
     return _relu(x)
 
 
-@tensor_method
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e ** -x), computed without overflow (float32 for integer and boolean tensors)."""
     return _sigmoid(x)
 
 
-@tensor_method
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent (float32 for integer and boolean tensors)."""
     return _tanh(x)
 
 
-@tensor_method
 def astype(x: Tensor, dtype: np.typing.DTypeLike) -> Tensor:
     """The tensor converted to ``dtype``.
 
@@ -513,8 +492,6 @@ def astype(x: Tensor, dtype: np.typing.DTypeLike) -> Tensor:
     return _cast(x, dtype=dt)
 
 
-Tensor.float = lambda self: astype(self, np.float32)  # type: ignore[attr-defined]
-Tensor.double = lambda self: astype(self, np.float64)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- where
@@ -537,7 +514,6 @@ def where(cond: Tensor | np.ndarray, a: Tensor | float, b: Tensor | float) -> Te
     return _where(c, *pair(a, b, "where"))
 
 
-Tensor.where = lambda self, a, b: where(self, a, b)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- comparisons (not differentiable)
@@ -561,8 +537,6 @@ def _compare(ufunc: np.ufunc, symbol: str) -> Any:
 eq, ne = _compare(np.equal, "=="), _compare(np.not_equal, "!=")
 lt, le = _compare(np.less, "<"), _compare(np.less_equal, "<=")
 gt, ge = _compare(np.greater, ">"), _compare(np.greater_equal, ">=")
-for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
-    setattr(Tensor, f"__{_name}__", _fn)
 
 
 # ---------------------------------------------------------------- PyTorch's clamp and clone (composites)
@@ -572,7 +546,6 @@ def _check_bound(name: str, bound: Any) -> None:
         raise TypeError(f"{name}: bounds must be numbers or tensors, got {bound!r} ({type(bound).__name__})")
 
 
-@tensor_method
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Out-of-place clip to ``[min, max]`` (numbers or tensors, broadcast), composed of ``where``: the
     gradient passes where ``min <= x <= max``, as in PyTorch (at a bound too), and goes to a tensor bound
@@ -590,11 +563,9 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     return x
 
 
-Tensor.clip = clamp  # type: ignore[attr-defined]
 clip = clamp
 
 
-@tensor_method
 def clone(x: Tensor) -> Tensor:
     """A copy in a new array that stays in the graph (the gradient flows back to ``x``), as PyTorch's clone:
     ``x * 1`` for float tensors (exact, -0.0 and NaN included), a plain copy for integer and boolean ones."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.registry import Sample, register_op, tensor_method
+from ..core.registry import Sample, register_op
 from ..core.tensor import Tensor
 from .elementwise import broadcast_shape, pair
 
@@ -39,7 +39,6 @@ _matmul = register_op(
 )
 
 
-@tensor_method(name="__matmul__")
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` as numpy's matmul: 1-D operands are promoted to a row / column and squeezed back."""
     a, b = pair(a, b, "matmul")
@@ -56,8 +55,6 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return out
 
 
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[method-assign]
-Tensor.matmul = matmul  # type: ignore[attr-defined]
 
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.registry import Sample, register_op, tensor_method
+from ..core.registry import Sample, register_op
 from ..core.tensor import Tensor
 from .elementwise import broadcast_shape
 from .reduction import Axis, check_int, is_int, normalize_axes, normalize_axis, resolve_arg, resolve_axis
@@ -30,7 +30,6 @@ _reshape = register_op(
 )
 
 
-@tensor_method
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x.reshape(2, -1)`` or ``x.reshape((2, -1))``: the same elements in a new shape (one -1 inferred)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -53,7 +52,6 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     return _reshape(x, shape=shape)
 
 
-@tensor_method
 def view(x: Tensor, *shape: Any) -> Tensor:
     """PyTorch's name for :func:`reshape`: ``x.view(2, -1)`` or ``x.view((2, -1))`` (one -1 inferred).
 
@@ -98,7 +96,6 @@ def _permutation(name: str, x: Tensor, axes: tuple[Any, ...]) -> tuple[int, ...]
     return out
 
 
-@tensor_method
 def permute(x: Tensor, *axes: Any) -> Tensor:
     """Reorder axes: ``x.permute(0, 2, 3, 1)`` or ``x.permute((0, 2, 3, 1))``; negative axes allowed."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -109,7 +106,6 @@ def permute(x: Tensor, *axes: Any) -> Tensor:
     return _permute(x, axes=axes)
 
 
-@tensor_method
 def transpose(x: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
     """numpy's transpose: reverse the axes, or permute them by ``axes``."""
     if axes is None:
@@ -119,7 +115,6 @@ def transpose(x: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
     return permute(x, _permutation("transpose", x, tuple(axes)))
 
 
-@tensor_method
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (negative axes allowed)."""
     a, b = normalize_axis("swapaxes", axis1, x.shape), normalize_axis("swapaxes", axis2, x.shape)
@@ -128,7 +123,6 @@ def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
     return permute(x, order)
 
 
-Tensor.T = property(lambda self: transpose(self))  # type: ignore[attr-defined]
 
 
 def t(x: Tensor) -> Tensor:
@@ -139,7 +133,6 @@ def t(x: Tensor) -> Tensor:
     return x if x.ndim < 2 else permute(x, (1, 0))
 
 
-Tensor.t = t  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- broadcast_to
@@ -162,7 +155,6 @@ _broadcast_to = register_op(
 )
 
 
-@tensor_method
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Repeat ``x`` along new leading axes and axes of size 1, as numpy broadcasting does."""
     shape = _sizes("broadcast_to", shape, x.shape)
@@ -285,7 +277,6 @@ def scatter(values: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
     return _scatter(values, index=normalize_index(index), shape=_sizes("scatter", shape, values.shape))
 
 
-Tensor.__getitem__ = getitem  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------- pad and flip
@@ -340,7 +331,6 @@ def _pad_pairs(x: Tensor, pad_width: Any) -> tuple[tuple[int, int], ...]:
                      f"(the tensor has {x.ndim} axes, shape {x.shape})")
 
 
-@tensor_method
 def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
     """Pad with a constant; ``pad_width`` as numpy's: ((before, after), ...) per axis, one (before, after) pair
     or one int for all axes (ints >= 0)."""
@@ -359,7 +349,6 @@ _flip = register_op(
 )
 
 
-@tensor_method
 def flip(x: Tensor, axis: Axis = None, *, dims: Axis = None) -> Tensor:
     """Reverse the order of elements along ``axis`` (None: all axes), as ``np.flip``; ``dims`` is PyTorch's
     name for it."""
@@ -371,13 +360,11 @@ def flip(x: Tensor, axis: Axis = None, *, dims: Axis = None) -> Tensor:
     return _flip(x, axis=axes)
 
 
-@tensor_method
 def expand_dims(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Insert an axis of size 1 at ``axis`` (``dim``: PyTorch's name), in [-ndim - 1, ndim]."""
     return _insert_axis("expand_dims", x, resolve_axis("expand_dims", axis, dim))
 
 
-@tensor_method
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """PyTorch's name for :func:`expand_dims`: a new axis of size 1 at ``dim``, in [-ndim - 1, ndim]."""
     return _insert_axis("unsqueeze", x, dim)
@@ -390,7 +377,6 @@ def _insert_axis(name: str, x: Tensor, axis: Any) -> Tensor:
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-@tensor_method
 def squeeze(x: Tensor, axis: Axis = None, *, dim: Axis = None) -> Tensor:
     """Drop axes of size 1: all of them, or those in ``axis``, which must have size 1 (numpy's rule).
 

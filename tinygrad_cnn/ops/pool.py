@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.registry import Sample, register_op, tensor_method
+from ..core.registry import Sample, register_op
 from ..core.tensor import Tensor
 from .conv import int_tuple, check_pair, scratch
 
@@ -342,7 +342,6 @@ def _pool_args(name: str, x: Any, kernel_size: Any, stride: Any, padding: Any, n
     return k, s, p
 
 
-@tensor_method
 def max_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0) -> Tensor:
     """Max pooling, PyTorch's ``F.max_pool2d``: y[n, c, p, q] = max_{i, j} x_pad[n, c, p*s + i, q*s + j].
 
@@ -355,7 +354,6 @@ def max_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = N
     return _max_pool2d(x, kernel_size=k, stride=s, padding=p)
 
 
-@tensor_method
 def avg_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0) -> Tensor:
     """Average pooling, PyTorch's ``F.avg_pool2d``: y[n, c, p, q] = sum_{i, j} x_pad[n, c, p*s + i, q*s + j] / (kH kW).
 
@@ -366,7 +364,6 @@ def avg_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = N
     return _avg_pool2d(x, kernel_size=k, stride=s, padding=p)
 
 
-@tensor_method
 def max_pool1d(x: Tensor, kernel_size: int, stride: int | None = None, padding: int = 0) -> Tensor:
     """Max pooling over the last axis of (N, C, L): y[n, c, t] = max_i x_pad[n, c, t*s + i] (as max_pool2d)."""
     k, s, p = _pool_args("max_pool1d", x, kernel_size, stride, padding, 1)
@@ -374,7 +371,6 @@ def max_pool1d(x: Tensor, kernel_size: int, stride: int | None = None, padding: 
     return y.reshape(y.shape[:2] + y.shape[3:])
 
 
-@tensor_method
 def avg_pool1d(x: Tensor, kernel_size: int, stride: int | None = None, padding: int = 0) -> Tensor:
     """Average pooling over the last axis of (N, C, L): y[n, c, t] = sum_i x_pad[n, c, t*s + i] / k."""
     k, s, p = _pool_args("avg_pool1d", x, kernel_size, stride, padding, 1)
@@ -382,7 +378,6 @@ def avg_pool1d(x: Tensor, kernel_size: int, stride: int | None = None, padding: 
     return y.reshape(y.shape[:2] + y.shape[3:])
 
 
-@tensor_method
 def global_avg_pool2d(x: Tensor, keepdims: bool = False) -> Tensor:
     """Mean over the spatial axes of (N, C, H, W): (N, C), or (N, C, 1, 1) with ``keepdims``
     (= PyTorch's ``adaptive_avg_pool2d(x, 1)``). A composite: sum / (H W)."""
@@ -401,7 +396,6 @@ def _bins(n: int, m: int, dtype: np.dtype) -> np.ndarray:
     return a
 
 
-@tensor_method
 def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
     """PyTorch's ``F.adaptive_avg_pool2d``: output cell (i, j) averages input rows [floor(iH/h), ceil((i+1)H/h))
     and columns likewise. Evenly divisible sizes run as avg_pool2d; others as A_h @ x @ A_w^T with constant

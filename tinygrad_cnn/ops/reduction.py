@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..core.registry import Sample, is_int, register_op, tensor_method
+from ..core.registry import Sample, is_int, register_op
 from ..core.tensor import Tensor
 
 Axis = int | tuple[int, ...] | list[int] | None
@@ -132,7 +132,6 @@ def _reduce(op: Any, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     return op(x, axis=axes, keepdims=bool(keepdims))
 
 
-@tensor_method
 def sum(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Sum over ``axis`` (None: all); ``dim``/``keepdim`` are PyTorch's names for ``axis``/``keepdims``."""
@@ -146,7 +145,6 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
-@tensor_method
 def max(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor | ValuesIndices:
     """Maximum over ``axis`` (None: all). Its gradient is split equally among tied maxima.
@@ -166,7 +164,6 @@ def with_indices(fn: Any, x: Tensor, dim: int, keepdim: bool) -> Tensor:
     return Tensor._make(np.asarray(fn(x.data, axis=ax, keepdims=keepdim), dtype=np.int64))
 
 
-@tensor_method
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum ``x`` down to ``shape``, undoing a numpy broadcast from ``shape`` to ``x.shape``."""
     if type(shape) is not tuple:

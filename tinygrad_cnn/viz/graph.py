@@ -38,7 +38,7 @@ import graphviz
 import numpy as np
 
 from ..ops.movement import format_index
-from ..core.registry import Op, tensor_method
+from ..core.registry import Op
 from ..core.tensor import Ghost, Tensor
 from ..core.tree import tree_flatten
 
@@ -790,8 +790,3 @@ def _emit_scope(graph: graphviz.Digraph, path: tuple[str, ...],
                      labeljust="l", labelloc="t", penwidth="1")
             _emit_scope(sub, child, placed, depth + 1)
 
-
-@tensor_method(name="draw")
-def _draw(self: Tensor, *others: Tensor, **kwargs: Any) -> GraphDrawing:
-    """``t.draw(**options)``: the same as ``draw_graph(t, **options)``."""
-    return draw_graph(self, *others, **kwargs)

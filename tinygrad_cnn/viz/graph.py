@@ -38,7 +38,6 @@ import graphviz
 import numpy as np
 
 from ..ops.movement import format_index
-from ..core.registry import Op
 from ..core.tensor import Ghost, Tensor
 from ..core.tree import tree_flatten
 

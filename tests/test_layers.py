@@ -142,3 +142,13 @@ def test_every_module_says_what_it_exports(path: Path) -> None:
     module = importlib.import_module(module_name(path))
     missing = [name for name in module.__all__ if not hasattr(module, name)]
     assert not missing, f"{module_name(path)}.__all__ names what it does not have: {missing}"
+
+
+def test_nothing_outside_core_reaches_into_the_tensors_private_fields() -> None:
+    """``Tensor.wrap`` and ``t.node`` are the public ways in; ``_make``, ``_node``, ``_vc``, ... stay the engine's."""
+    import re
+
+    pattern = re.compile(r"Tensor\._[a-z]|\._(node|vc|requires_grad|grad|retains_grad)\b")
+    found = [f"{p.relative_to(PACKAGE)}:{i}: {line.strip()}" for p in SOURCES if "core" not in p.relative_to(PACKAGE).parts
+             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not found, "\n".join(found)

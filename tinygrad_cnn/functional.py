@@ -118,7 +118,7 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis
     if x.dtype.kind in "biu":
         if x.size == 0 or (axes is not None and any(x.shape[a] == 0 for a in axes)):
             raise ValueError(f"min: cannot take the min over an empty axis of shape {x.shape}")
-        return Tensor._make(np.asarray(np.min(x.data, axis=axes, keepdims=bool(keepdims))))
+        return Tensor.wrap(np.asarray(np.min(x.data, axis=axes, keepdims=bool(keepdims))))
     return -((-x).max(axes, keepdims))
 
 
@@ -128,7 +128,7 @@ def _arg_extreme(fn: Any, op: str, x: Tensor, axis: int | None, keepdims: bool) 
     if x.size == 0 or (ax is not None and x.shape[ax] == 0):
         raise ValueError(f"{op}: cannot take the {op} over an empty axis of shape {x.shape}")
     out = np.asarray(fn(x.data, axis=ax, keepdims=keepdims), dtype=np.int64)
-    return Tensor._make(out)
+    return Tensor.wrap(out)
 
 
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool | None = None, *, dim: int | None = None,
@@ -160,8 +160,8 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
     """|x| = x * sign(x); its derivative at 0 is taken as 0. Integer tensors keep their dtype."""
     x = as_tensor(x)
     if x.dtype.kind in "biu":
-        return Tensor._make(np.abs(x.data))
-    return x * Tensor._make(np.sign(x.data))
+        return Tensor.wrap(np.abs(x.data))
+    return x * Tensor.wrap(np.sign(x.data))
 
 
 def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: Axis = None,
@@ -175,7 +175,7 @@ def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: 
     x = _floating(x, "logsumexp")
     axes = _axes(x, axis, "logsumexp")
     m = np.max(x.data, axis=axes, keepdims=True)
-    m = Tensor._make(np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype)))  # an infinite max: inf - inf
+    m = Tensor.wrap(np.where(np.isfinite(m), m, np.zeros((), dtype=m.dtype)))  # an infinite max: inf - inf
     out = (x - m).exp().sum(axes, keepdims=True).log() + m
     return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
 
@@ -195,7 +195,7 @@ def softmax(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Te
     axis = resolve_axis("softmax", axis, dim, default=-1)
     x = _floating(x, "softmax")
     ax = _axis(x, axis, "softmax")
-    e = (x - Tensor._make(np.max(x.data, axis=ax, keepdims=True))).exp()
+    e = (x - Tensor.wrap(np.max(x.data, axis=ax, keepdims=True))).exp()
     return e / e.sum(ax, keepdims=True)
 
 
@@ -252,7 +252,7 @@ def _nll(log_probs: Tensor, t: np.ndarray, reduction: Reduction, ignore_index: i
         return total
     if len(rows):
         return total / float(len(rows))
-    return total + Tensor._make(np.asarray(np.nan, dtype=total.dtype))  # 0 / 0, as PyTorch (gradient 0)
+    return total + Tensor.wrap(np.asarray(np.nan, dtype=total.dtype))  # 0 / 0, as PyTorch (gradient 0)
 
 
 def cross_entropy(logits: Tensor, target: Tensor | np.ndarray | list[int], reduction: Reduction = "mean",

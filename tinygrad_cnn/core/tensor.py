@@ -171,6 +171,10 @@ class Ghost:
     def requires_grad(self) -> bool:
         return self._requires_grad
 
+    @property
+    def node(self) -> Node | None:
+        return self._node
+
 
 _new = object.__new__
 
@@ -331,6 +335,14 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._node is None
+
+    @property
+    def node(self) -> Node | None:
+        """The :class:`Node` that recorded how this tensor was made (None for a leaf): its ``op``, ``inputs``,
+        ``attrs`` and ``scope``, for tools that walk the graph (graph drawings)."""
+        return self._node
+
+    wrap = _make  # the public name of the fast path: ``Tensor.wrap(array)`` wraps an op's output, no checks
 
     @property
     def requires_grad(self) -> bool:

@@ -482,10 +482,10 @@ def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     if p == 0.0:
         return x
     if p == 1.0:
-        return x * Tensor._make(np.zeros(x.shape, dtype=x.dtype))
+        return x * Tensor.wrap(np.zeros(x.shape, dtype=x.dtype))
     mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
     mask *= np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
-    return x * Tensor._make(mask)
+    return x * Tensor.wrap(mask)
 
 
 class Dropout(Module):

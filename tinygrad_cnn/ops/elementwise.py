@@ -153,9 +153,9 @@ def pair(a: Any, b: Any, name: str) -> tuple[Tensor, Tensor] | list[Tensor]:
             if a.data.dtype == b.data.dtype:
                 return a, b
         elif (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
-            return a, Tensor._make(np.array(b, dtype=a.data.dtype))
+            return a, Tensor.wrap(np.array(b, dtype=a.data.dtype))
     elif type(b) is Tensor and (type(a) is float or type(a) is int) and b.data.dtype.kind == "f":
-        return Tensor._make(np.array(a, dtype=b.data.dtype)), b
+        return Tensor.wrap(np.array(a, dtype=b.data.dtype)), b
     return operands(a, b, name=name)
 
 
@@ -171,9 +171,9 @@ def operands(*xs: Any, name: str = "operands") -> list[Tensor] | tuple[Tensor, .
             out.append(x if x.dtype == dt else astype(x, dt))
         elif isinstance(x, np.ndarray):
             t = as_tensor(x)  # refuses masked arrays, turns matrices into plain arrays
-            out.append(t if t.dtype == dt else Tensor._make(t.data.astype(dt)))
+            out.append(t if t.dtype == dt else Tensor.wrap(t.data.astype(dt)))
         else:
-            out.append(Tensor._make(_scalar_array(x, dt, name)))
+            out.append(Tensor.wrap(_scalar_array(x, dt, name)))
     return out
 
 
@@ -247,7 +247,7 @@ def div(a: Tensor | float, b: Tensor | float) -> Tensor:
     """a / b with numpy broadcasting; true division, so integer and boolean operands give float32."""
     x, y = pair(a, b, "div")
     if x.data.dtype.kind != "f":  # integers cannot require grad: convert without recording
-        x, y = Tensor._make(x.data.astype(np.float32)), Tensor._make(y.data.astype(np.float32))
+        x, y = Tensor.wrap(x.data.astype(np.float32)), Tensor.wrap(y.data.astype(np.float32))
     return _div(x, y)
 
 
@@ -314,7 +314,7 @@ def _rpow_vjp(g: Tensor, out: Tensor, y: Tensor, *, base: float) -> Tensor:
         log_b = np.where(y.data >= 0, 0.0, -np.inf).astype(y.dtype)
     else:
         log_b = np.asarray(np.nan, dtype=y.dtype)
-    return g * out * Tensor._make(log_b)
+    return g * out * Tensor.wrap(log_b)
 
 
 def _float_unary(fn: Any, doc: str) -> Any:
@@ -354,8 +354,8 @@ _log = register_op(
 def _relu_vjp(g: Tensor, out: Tensor, x: Tensor) -> Tensor:
     passes = np.not_equal(out.data, 0)  # y = max(x, 0) != 0 is not (x <= 0): a NaN input passes g, as PyTorch
     if np.isfinite(g.data).all():  # for a finite g the (fast) product is the select
-        return g * Tensor._make(passes.astype(g.dtype))
-    return where(Tensor._make(passes), g, 0.0)  # inf/NaN in g: x <= 0 still gets exactly 0 (PyTorch's select)
+        return g * Tensor.wrap(passes.astype(g.dtype))
+    return where(Tensor.wrap(passes), g, 0.0)  # inf/NaN in g: x <= 0 still gets exactly 0 (PyTorch's select)
 
 
 _relu = register_op(
@@ -423,7 +423,7 @@ def pow(x: Tensor, exponent: float) -> Tensor:
         exponent = exponent.item()
     if isinstance(exponent, bool):  # a weak scalar like any other: x ** True is x, as PyTorch
         if x.dtype.kind == "b":
-            return x if exponent else Tensor._make(np.ones(x.shape, dtype=np.bool_))
+            return x if exponent else Tensor.wrap(np.ones(x.shape, dtype=np.bool_))
         exponent = int(exponent)
     return _pow(x, exponent=exponent)
 
@@ -486,7 +486,7 @@ def astype(x: Tensor, dtype: np.typing.DTypeLike) -> Tensor:
     if dt == x.dtype:
         return x
     if dt.kind in "biu":
-        return Tensor._make(x.data.astype(dt))
+        return Tensor.wrap(x.data.astype(dt))
     if dt not in _FLOAT_DTYPES:
         raise TypeError(f"astype: {_unsupported_dtype(x.dtype, dt)} (shape {x.shape})")
     return _cast(x, dtype=dt)
@@ -522,13 +522,13 @@ def _compare(ufunc: np.ufunc, symbol: str) -> Any:
         try:
             x, y = pair(a, b, symbol)
         except OverflowError:  # an int beyond the tensor's range: numpy compares it exactly
-            return Tensor._make(ufunc(a.data, b))
+            return Tensor.wrap(ufunc(a.data, b))
         if x.shape != y.shape:
             try:
                 broadcast_shape(x.shape, y.shape)
             except ValueError as e:
                 raise ValueError(f"{symbol}: {e}") from None
-        return Tensor._make(ufunc(x.data, y.data))
+        return Tensor.wrap(ufunc(x.data, y.data))
 
     compare.__doc__ = f"Elementwise a {symbol} b as a boolean tensor (no gradient)."
     return compare
@@ -571,7 +571,7 @@ def clone(x: Tensor) -> Tensor:
     ``x * 1`` for float tensors (exact, -0.0 and NaN included), a plain copy for integer and boolean ones."""
     x = as_tensor(x)
     if x.dtype.kind != "f":
-        return Tensor._make(x.data.copy())
+        return Tensor.wrap(x.data.copy())
     return mul(x, 1.0)
 
 

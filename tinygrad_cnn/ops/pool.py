@@ -281,7 +281,7 @@ def _offsets(rng: np.random.Generator, cfg: tuple) -> np.ndarray:
 # ---------------------------------------------------------------- the registered ops
 _max_pool2d = register_op(
     "max_pool2d", _max_pool2d_forward,
-    vjps=(lambda g, out, x, *, saved, **a: _max_pool2d_scatter(g, Tensor._make(saved), input_size=x.shape[2:], **a),),
+    vjps=(lambda g, out, x, *, saved, **a: _max_pool2d_scatter(g, Tensor.wrap(saved), input_size=x.shape[2:], **a),),
     formula="y[n,c,p,q] = max_{i,j} x_pad[n,c,p*s+i,q*s+j];  dx = g scattered to each window's argmax",
     kind="pool", check=_check_pool, saves=True,
     samples=lambda rng: [Sample((_distinct(rng, c[0]),), _attrs(c)) for c in _SAMPLE_CONFIGS],
@@ -410,7 +410,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
     if h % oh == 0 and w % ow == 0:
         return _avg_pool2d(x, kernel_size=(h // oh, w // ow), stride=(h // oh, w // ow), padding=(0, 0))
     ah, aw = _bins(h, oh, x.dtype), _bins(w, ow, x.dtype)
-    return (Tensor._make(ah) @ x) @ Tensor._make(np.ascontiguousarray(aw.T))
+    return (Tensor.wrap(ah) @ x) @ Tensor.wrap(np.ascontiguousarray(aw.T))
 
 
 __all__ = [

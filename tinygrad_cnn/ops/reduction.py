@@ -93,7 +93,7 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, *, axis: tuple[int, ...] | None,
     kshape = kept_shape(x.shape, axis)
     hit = x.data == out.data.reshape(kshape)
     share = (hit / hit.sum(axis=axis, keepdims=True)).astype(x.dtype)  # ties split the gradient equally
-    return g.reshape(kshape).broadcast_to(x.shape) * Tensor._make(share)
+    return g.reshape(kshape).broadcast_to(x.shape) * Tensor.wrap(share)
 
 
 def _check_max(x: np.ndarray, *, axis: tuple[int, ...] | None, keepdims: bool) -> None:
@@ -161,7 +161,7 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool | None = None, *, dim: Axis
 def with_indices(fn: Any, x: Tensor, dim: int, keepdim: bool) -> Tensor:
     """``fn`` (np.argmax or np.argmin) of ``x`` along ``dim`` as an int64 tensor (no gradient)."""
     ax = normalize_axis("max", dim, x.shape)
-    return Tensor._make(np.asarray(fn(x.data, axis=ax, keepdims=keepdim), dtype=np.int64))
+    return Tensor.wrap(np.asarray(fn(x.data, axis=ax, keepdims=keepdim), dtype=np.int64))
 
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -138,10 +138,10 @@ def retain_grads(*roots: Tensor) -> None:
     """
     _check_roots(roots, "retain_grads")
     table: _KeptTable = {}
-    stack = [r for r in roots if r._node is not None]
+    stack = [r for r in roots if r.node is not None]
     while stack:
         t = stack.pop()
-        node = t._node
+        node = t.node
         if id(node) in table:
             continue
         if node.freed:
@@ -151,14 +151,14 @@ def retain_grads(*roots: Tensor) -> None:
             )
         t.retain_grad()
         table[id(node)] = (t, node.inputs)
-        stack.extend(p for p in node.inputs if isinstance(p, Tensor) and p._node is not None)
+        stack.extend(p for p in node.inputs if isinstance(p, Tensor) and p.node is not None)
     # The roots themselves are held weakly, so the kept tensors go when the last root does.
     held = {id(p) for _, inputs in table.values() for p in inputs}
-    tops = [r for r in dict.fromkeys(roots) if r._node is not None and id(r) not in held]
+    tops = [r for r in dict.fromkeys(roots) if r.node is not None and id(r) not in held]
     if not tops:  # only leaves: nothing to keep
         return
     for r in tops:
-        table[id(r._node)] = (None, r._node.inputs)
+        table[id(r.node)] = (None, r.node.inputs)
     token = next(_tokens)
     _kept[token] = _Kept(table, len(tops))
     for r in tops:
@@ -293,7 +293,7 @@ class _Box:
 
 
 def _key(obj: Any) -> tuple[str, int]:
-    return ("op", id(obj._node)) if obj._node is not None else ("leaf", id(obj))
+    return ("op", id(obj.node)) if obj.node is not None else ("leaf", id(obj))
 
 
 def _check_roots(roots: Sequence[Any], who: str) -> None:
@@ -337,7 +337,7 @@ class _Walk:
         self.order: list[Any] = []
 
     def _foldable(self, obj: Any) -> bool:
-        return (obj._node is None and not obj.requires_grad and int(np.prod(obj.shape)) == 1
+        return (obj.node is None and not obj.requires_grad and int(np.prod(obj.shape)) == 1
                 and obj.name is None and id(obj) not in self.names)
 
     def run(self, roots: Sequence[Any]) -> None:
@@ -353,7 +353,7 @@ class _Walk:
                 if isinstance(box.obj, Ghost) and isinstance(obj, Tensor):
                     box.obj = obj  # prefer the real tensor: it has values and gradients
                 continue
-            node = obj._node
+            node = obj.node
             if node is None:
                 self.boxes[key] = _Box("param" if obj.requires_grad else "data", obj)
                 self.order.append(key)
@@ -558,7 +558,7 @@ def _collect(roots: tuple[Tensor, ...], names: dict[int, str], kept: _KeptTable,
         fwd.run(roots)
         leaves = [fwd.boxes[k].obj for k in fwd.order if fwd.boxes[k].kind == "param"]
         graphed = [(leaf, leaf.grad) for leaf in leaves
-                   if isinstance(leaf, Tensor) and leaf.grad is not None and leaf.grad._node is not None]
+                   if isinstance(leaf, Tensor) and leaf.grad is not None and leaf.grad.node is not None]
         if not graphed:
             with_grad = sum(isinstance(leaf, Tensor) and leaf.grad is not None for leaf in leaves)
             raise ValueError(
@@ -567,7 +567,7 @@ def _collect(roots: tuple[Tensor, ...], names: dict[int, str], kept: _KeptTable,
                 "(or tg.gradients(..., create_graph=True)) before drawing the backward graph; a gradient that "
                 "depends on no parameter (as for a loss linear in them) records no graph"
             )
-        forward_nodes = {id(fwd.boxes[k].obj._node) for k in fwd.order if fwd.boxes[k].kind == "op"}
+        forward_nodes = {id(fwd.boxes[k].obj.node) for k in fwd.order if fwd.boxes[k].kind == "op"}
         walk = _Walk(names, kept, stop=forward_nodes, op_kind="vjp")
         walk.run([g for _, g in graphed])
         outputs = [(g, "grad", "grad of " + _leaf_name(leaf, names, "parameter")) for leaf, g in graphed]
@@ -714,7 +714,7 @@ def _box_attrs(box: _Box, names: dict[int, str], show_shapes: bool, show_attrs: 
     lines: list[str] = []
     tooltip = ""
     if box.kind in ("op", "vjp"):
-        node = obj._node
+        node = obj.node
         lines.append(f"<B>{_esc(node.op.name)}</B>")
         items = [s for s in (format_attr(k, v) for k, v in node.attrs.items()) if s] if show_attrs else []
         lines += _small(_wrap_items(items + box.consts))
@@ -725,7 +725,7 @@ def _box_attrs(box: _Box, names: dict[int, str], show_shapes: bool, show_attrs: 
         lines.append(f"<B>{_esc(title)}</B>")
         tooltip = f"{title}: {'a parameter (requires grad)' if box.kind == 'param' else 'needs no gradient'}"
     elif box.kind == "forward":
-        lines.append(f'<FONT COLOR="#555555">forward </FONT><B>{_esc(obj._node.op.name)}</B>')
+        lines.append(f'<FONT COLOR="#555555">forward </FONT><B>{_esc(obj.node.op.name)}</B>')
         tooltip = "a value of the forward pass, read by the backward pass"
     else:  # output, grad
         lines.append(f"<B>{_esc(box.title)}</B>")

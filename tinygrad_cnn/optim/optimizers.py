@@ -1,4 +1,4 @@
-"""Optimizers (SGD with momentum/Nesterov/weight decay, Adam, AdamW) and learning-rate schedules.
+"""Optimizers (SGD with momentum/Nesterov/weight decay, Adam, AdamW); the schedules are in lr_scheduler.py.
 
 An optimizer holds the parameters it updates: Tensors (or float numpy arrays) in any structure —
 a Module's ``parameters()`` or ``named_parameters()``, a list, or a dict/list/tuple tree such as the

@@ -1,15 +1,19 @@
 """conv2d and max_pool2d, ours against PyTorch, in one process with the same thread count.
 
-    python benchmarks/conv.py [--rounds 7] [--warm 0.3]
+    python benchmarks/conv.py [--rounds 7] [--warm 0.3] [--algorithm plan|fixed|NAME]
 
 How it measures (see BENCHMARKING.md and timing.py): both libraries run on 2 threads; before every timed
 call the same side runs untimed for ``--warm`` seconds (at least two calls), so the other library's spinning
 worker threads have gone idle; the sides are timed in ``--rounds`` interleaved rounds, times are medians and
 ratios are medians of the per-round ratios. The float32 GEMM rate of numpy is
 measured in the same run (best of a reading before and after the convolutions) and each conv's throughput
-is reported as a fraction of it, next to the fraction that the three bare GEMMs of our im2col kernels
-reach alone on the same shape (the ceiling of the method with this BLAS). FLOPs: 2 N C_out H_out W_out
-(C_in/groups) kH kW forward, 3x that for forward+backward (input and weight gradients).
+is reported as a fraction of it, next to the fraction that the three bare GEMMs of im2col reach alone on
+the same shape (exact sizes: the ceiling of any im2col method with this BLAS). FLOPs: 2 N C_out H_out
+W_out (C_in/groups) kH kW forward, 3x that for forward+backward (input and weight gradients).
+
+Our convolutions run in the planner's mode (``--algorithm``, default ``plan``: each primitive's algorithm
+measured on its first call, see docs/ops/conv.md); the table names the algorithm each primitive got, and
+the time planning took (outside the timed calls).
 
 Memory: no environment tuning; the script turns on keeping freed memory for reuse,
 ``tinygrad_cnn.memory.keep_freed_memory()`` (as ``tinygrad-cnn train`` does), and says so in its header. The
@@ -31,8 +35,7 @@ from timing import blas_kernels, median, ratio, rounds, timed  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
-from tinygrad_cnn.ops.conv import (  # noqa: E402
-    _axis, _grad_block, _grad_per_image, _takes_channel_last, _wide_rows)
+from tinygrad_cnn.ops import planner  # noqa: E402
 
 CONV_SHAPES = [  # N, C_in, H, W, C_out, k, stride, pad
     (64, 1, 28, 28, 32, 3, 1, 1),
@@ -54,30 +57,35 @@ def gemm_rate(warm: float) -> float:
 
 
 def gemm_bound(shape: tuple[int, ...], n_rounds: int, warm: float) -> float:
-    """Seconds that the three bare GEMMs of our kernels take on this shape (the floor of the im2col method):
-    forward (O, K) @ (K, L), input gradient (K, O) @ (O, L'), weight gradient (K, L) @ (L, O), with
-    K = C_in kH kW, L = N H_out W_row (W_row >= W_out: the computed row width) and L' = N times the
-    gradient block the input gradient computes per image (stacked images, the forward's rows, or exactly
-    H_out x W_out when it runs per image; see ops/conv.py). Layers that run channel-last take the forward as
-    (L, K) @ (K, O) and the weight gradient as (L, K)^T @ (L, O), with L = N H_out W_out."""
+    """Seconds that the three GEMMs of im2col take on this shape at their exact sizes: forward (O, K) @ (K, L),
+    input gradient (K, O) @ (O, L), weight gradient (O, L) @ (L, K), with K = C_in kH kW, L = N H_out W_out."""
     n, c, h, w, o, k, s, p = shape
-    wide = _wide_rows(o, c * k * k)
-    ah, aw = _axis(h, k, s, (p, p), 1, wide), _axis(w, k, s, (p, p), 1, wide)
-    rows, cols_per_row = (ah.out, aw.out) if _grad_per_image(o, c * k * k) else _grad_block(ah, aw, o)
-    last = _takes_channel_last(c, h, w, 1, (1, 1))
-    kk, ll, lg = c * k * k, n * ah.out * (aw.out if last else aw.wr), n * rows * cols_per_row
+    kk, ll = c * k * k, n * ((h + 2 * p - k) // s + 1) * ((w + 2 * p - k) // s + 1)
     rng = np.random.default_rng(1)
-    a, cols, g, gb = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll), (o, lg)))
-    at, gt, ct = np.ascontiguousarray(a.T), np.ascontiguousarray(g.T), np.ascontiguousarray(cols.T)
-    fwd, dw = (lambda: ct @ at, lambda: ct.T @ gt) if last else (lambda: a @ cols, lambda: cols @ gt)
-    return sum(median([timed(fn, warm) for _ in range(n_rounds)]) for fn in (fwd, lambda: at @ gb, dw))
+    a, cols, g = (rng.standard_normal(sh, dtype=np.float32) for sh in ((o, kk), (kk, ll), (o, ll)))
+    at, ct = np.ascontiguousarray(a.T), np.ascontiguousarray(cols.T)
+    return sum(median([timed(fn, warm) for _ in range(n_rounds)]) for fn in (lambda: a @ cols, lambda: at @ g,
+                                                                             lambda: g @ ct))
+
+
+def chosen(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> str:
+    """The algorithms the planner kept for the conv of x with w: forward / input gradient / weight gradient."""
+    n, o = x_shape[0], w_shape[0]
+    match = {"conv2d": lambda k: k[1] == x_shape and k[2] == w_shape,
+             "conv_transpose2d": lambda k: k[1][:2] == (n, o) and k[2] == w_shape and k[-1] == x_shape[2:],
+             "conv2d_weight_grad": lambda k: k[1] == x_shape and k[2][:2] == (n, o) and k[-1] == w_shape[2:]}
+    got = {k[0]: p.algorithm for k, p in planner.plans().items() if match[k[0]](k)}
+    return " / ".join(got.get(p, "-") for p in match)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=7, help="timed calls per figure (median)")
     ap.add_argument("--warm", type=float, default=0.3, help="seconds of untimed calls before each timed call")
+    ap.add_argument("--algorithm", default="plan", help="planner mode: plan, fixed, or an algorithm's name")
     args = ap.parse_args()
+    mode = planner.conv_algorithm(args.algorithm)
+    mode.__enter__()
     kept = tg.memory.keep_freed_memory(True)
     import torch
 
@@ -115,8 +123,11 @@ def main() -> None:
             TX.grad = TW.grad = None
             tf.conv2d(TX, TW, stride=s, padding=p).backward(TG)
 
+        before = sum(p.seconds for p in planner.plans().values())
+        ours_both()  # the first call plans (when planning): not timed, reported
+        planning = sum(p.seconds for p in planner.plans().values()) - before
         t = rounds({"of": ours_fwd, "tf": torch_fwd, "ob": ours_both, "tb": torch_both}, args.rounds, args.warm)
-        rows.append((shape, t, flops, gemm_bound(shape, args.rounds, args.warm)))
+        rows.append((shape, t, flops, gemm_bound(shape, args.rounds, args.warm), chosen(x.shape, wt.shape), planning))
 
     pool_rows = []
     for shape in POOL_SHAPES:
@@ -148,17 +159,18 @@ def main() -> None:
     print(f"numpy {np.__version__}, torch {torch.__version__}, 2 threads; float32 GEMM rate {rate:.0f} GFLOP/s "
           f"(readings before/after: {readings[0]:.0f}/{readings[1]:.0f}); {args.rounds} interleaved rounds, "
           f"{args.warm:g} s warm-up before each call; times are medians, ratios medians of per-round ratios; "
-          f"{blas_kernels()}")
+          f"{blas_kernels()}; conv algorithms: {args.algorithm}")
     print("memory: " + ("keep_freed_memory() on (process-wide: ours and torch's allocations both reuse freed memory)"
                         if kept else "keep_freed_memory() unavailable (not glibc): malloc defaults for both sides"))
     if min(readings) < 0.7 * rate:
         print("note: the GEMM readings differ by more than 30%: other work shared the cores, timings are unreliable")
     print()
     print("| conv2d (N, C_in, H, W, C_out, k, s, p) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
-          "| ratio fwd | ratio fwd+bwd | ours GFLOP/s (fwd+bwd) | ours % GEMM | torch % GEMM | our 3 GEMMs alone % GEMM |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| ratio fwd | ratio fwd+bwd | ours GFLOP/s (fwd+bwd) | ours % GEMM | torch % GEMM | 3 GEMMs alone % GEMM "
+          "| algorithms (fwd / dx / dw) | planning ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ratios_f, ratios_b = [], []
-    for shape, t, flops, t_gemm in rows:
+    for shape, t, flops, t_gemm, algs, planning in rows:
         rf, rb = ratio(t["of"], t["tf"]), ratio(t["ob"], t["tb"])
         ratios_f.append(rf)
         ratios_b.append(rb)
@@ -167,9 +179,9 @@ def main() -> None:
         tgf = 3 * flops / m["tb"] / 1e9
         print(f"| {shape} | {m['of'] * 1e3:.2f} | {m['ob'] * 1e3:.2f} | {m['tf'] * 1e3:.2f} | {m['tb'] * 1e3:.2f} "
               f"| {rf:.2f} | {rb:.2f} | {gf:.0f} | {100 * gf / rate:.0f}% | {100 * tgf / rate:.0f}% "
-              f"| {100 * 3 * flops / t_gemm / 1e9 / rate:.0f}% |")
+              f"| {100 * 3 * flops / t_gemm / 1e9 / rate:.0f}% | {algs} | {planning * 1e3:.0f} |")
     gm = lambda v: float(np.exp(np.mean(np.log(v))))  # noqa: E731
-    print(f"| geometric mean | | | | | {gm(ratios_f):.2f} | {gm(ratios_b):.2f} | | | | |")
+    print(f"| geometric mean | | | | | {gm(ratios_f):.2f} | {gm(ratios_b):.2f} | | | | | | |")
     print("\n| max_pool2d 2x2/2 (N, C, H, W) | ours fwd ms | ours fwd+bwd ms | torch fwd ms | torch fwd+bwd ms "
           "| ratio fwd | ratio fwd+bwd |")
     print("|---|---|---|---|---|---|---|")

@@ -4,9 +4,7 @@ small CNN's Hessian-vector product), and the errors for bad input."""
 
 from __future__ import annotations
 
-import itertools
 import threading
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.ops import conv as conv_mod
 
 
 # ---------------------------------------------------------------- naive references (loops, from the definitions)
@@ -152,102 +149,6 @@ def test_conv_transpose2d_matches_naive_scatter(cfg, seed, oph, opw):
     np.testing.assert_allclose(y.data, ref, rtol=1e-10, atol=1e-10)
 
 
-def _every_column_layout_matches_naive(x, w, stride, pads, dilation, groups, seed):
-    """conv_transpose2d picks its GEMM's column block per shape (stacked images, the forward's rows, or exactly
-    H_out x W_out), or one GEMM per image on g as it is; small shapes mostly get one of them, so force each in
-    turn."""
-    size = x.shape[2:]
-    ah, aw = (conv_mod._axis(n, k, s, p, d) for n, k, s, p, d in zip(size, w.shape[2:], stride, pads, dilation))
-    gy = np.random.default_rng(seed).standard_normal((x.shape[0], w.shape[0], ah.out, aw.out))
-    ref = naive_conv_transpose2d(gy, w, size, stride, pads, dilation, groups)
-    layouts = {"stacked": (conv_mod._stack_rows(ah), aw.nph), "rows": (ah.out, aw.wr), "exact": (ah.out, aw.out)}
-    for name, block in [*layouts.items(), ("per image", None)]:
-        with mock.patch.object(conv_mod, "_grad_block", lambda *a, block=block: block), \
-                mock.patch.object(conv_mod, "_grad_per_image", lambda *a, on=block is None: on):
-            dx = conv_mod._conv_transpose2d_forward(gy, w, stride=stride, padding=pads, dilation=dilation,
-                                                    groups=groups, input_size=size)
-        np.testing.assert_allclose(dx, ref, rtol=1e-10, atol=1e-10, err_msg=name)
-
-
-def test_the_input_gradient_runs_per_image_where_g_outweighs_the_columns():
-    assert conv_mod._grad_per_image(32, 9)  # (64,1,28,28 -> 32, k3): g is 3.6x the columns
-    assert not conv_mod._grad_per_image(64, 288)  # (64,32,14,14 -> 64, k3)
-    assert not conv_mod._grad_per_image(16, 150)  # LeNet-5's 6 -> 16, k5
-
-
-@given(conv_configs(), st.integers(0, 2**16))
-def test_every_column_layout_of_the_input_gradient_matches_naive_scatter(cfg, seed):
-    x, w = _arrays(cfg, seed)
-    _every_column_layout_matches_naive(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"], seed + 1)
-
-
-# the forward's forms: one GEMM over the batch's columns, or one per image (see _per_image)
-_FORWARD_FORMS = {"one GEMM": (0, 2**62), "per image": (2**62, 2**62)}
-
-
-@given(conv_configs(), st.integers(0, 2**16))
-def test_every_form_of_the_forward_matches_naive_loops(cfg, seed):
-    x, w = _arrays(cfg, seed)
-    ref = naive_conv2d(x, w, cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
-    for (name, (wmax, cols)), wide, last in itertools.product(_FORWARD_FORMS.items(), (True, False), (True, False)):
-        with mock.patch.object(conv_mod, "_PER_IMAGE_W", wmax), mock.patch.object(conv_mod, "_PER_IMAGE_COLS", cols), \
-                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on), \
-                mock.patch.object(conv_mod, "_channel_last", lambda *a, on=last: on):  # taken where groups = d = 1
-            y = conv_mod._conv2d_forward(x, w, stride=cfg["stride"], padding=cfg["pads"], dilation=cfg["dilation"],
-                                         groups=cfg["groups"])
-        np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10,
-                                   err_msg=f"{name}, wide rows {wide}, channel-last {last}")
-
-
-# the weight gradient's forms: g channel-last (cols @ g^T), or g in rows with the contraction in one piece or
-# in one-image pieces (see _weight_grad_gemms); small shapes mostly get the second, so force each in turn
-_WEIGHT_GRAD_FORMS = {"channel-last": (0, 4096), "rows, one piece": (2**62, 2**62), "rows, split": (2**62, 1)}
-
-
-@given(conv_configs(), st.integers(0, 2**16))
-def test_every_form_of_the_weight_gradient_matches_naive_loops(cfg, seed):
-    x, _ = _arrays(cfg, seed)
-    geo = dict(stride=cfg["stride"], padding=cfg["pads"], dilation=cfg["dilation"], groups=cfg["groups"])
-    ah, aw = (conv_mod._axis(n, k, s, p, d) for n, k, s, p, d in
-              zip(cfg["x"][2:], cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"]))
-    gy = np.random.default_rng(seed + 1).standard_normal((cfg["x"][0], cfg["w"][0], ah.out, aw.out))
-    ref = naive_weight_grad(x, gy, cfg["w"][2:], cfg["stride"], cfg["pads"], cfg["dilation"], cfg["groups"])
-    for (name, (out, cols)), wide, last in itertools.product(_WEIGHT_GRAD_FORMS.items(), (True, False), (True, False)):
-        with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols), \
-                mock.patch.object(conv_mod, "_wide_rows", lambda *a, on=wide: on), \
-                mock.patch.object(conv_mod, "_channel_last", lambda *a, on=last: on):
-            dw = conv_mod._conv2d_weight_grad_forward(x, gy, kernel_size=cfg["w"][2:], **geo)
-        np.testing.assert_allclose(dw, ref, rtol=1e-10, atol=1e-10,
-                                   err_msg=f"{name}, wide rows {wide}, channel-last {last}")
-
-
-def test_a_split_weight_gradient_cuts_the_batch_into_equal_pieces():
-    assert conv_mod._split_images(64, 840) == 4  # 3,360 columns a piece (_SPLIT_COLS 4,096)
-    assert conv_mod._split_images(6, 1000) == 3  # 4 does not divide 6
-    assert conv_mod._split_images(7, 1000) == 1
-    assert conv_mod._split_images(2, 5000) == 1
-    assert conv_mod._split_images(3, 10) == 3
-
-
-@pytest.mark.parametrize("pads", [((0, 1), (1, 0)), ((1, 0), (0, 1)), ((2, 0), (0, 2))])
-def test_stacked_images_keep_their_gradients_apart_with_uneven_padding(pads):
-    # each image's block must clear the next image's data rows from above (bottom padding > top) and from
-    # below (top padding > bottom)
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((3, 2, 2, 3)), rng.standard_normal((2, 2, 2, 2))
-    _every_column_layout_matches_naive(x, w, (1, 1), pads, (1, 1), 1, seed=1)
-
-
-def test_infinite_weight_does_not_leak_into_unrelated_input_gradients():
-    w = np.ones((1, 1, 3, 3))
-    w[0, 0, 0, 0] = np.inf  # reaches only pixels up-left of a valid output; the extra columns reach the rest
-    gy = np.ones((1, 1, 4, 4))
-    GY, W = Tensor(gy), Tensor(w)
-    dx = F.conv_transpose2d(GY, W, padding=1).data
-    np.testing.assert_array_equal(dx, naive_conv_transpose2d(gy, w, (4, 4), pads=((1, 1), (1, 1))))
-    assert np.isfinite(dx[:, :, 3]).all() and np.isfinite(dx[:, :, :, 3]).all()
-
-
 @given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 3), st.integers(1, 4), st.integers(1, 3),
        st.integers(0, 2), st.integers(1, 2), st.integers(0, 2**16))
 def test_conv1d_matches_naive_loops(n, groups, length, og, k, s, p, d, seed):
@@ -296,7 +197,7 @@ def test_empty_batch():
     assert y.shape == (0, 3, 5, 5) and y.dtype == np.float32
 
 
-# ---------------------------------------------------------------- kernel internals that tests must pin down
+# ---------------------------------------------------------------- dtypes, aliasing, threads
 def test_float32_stays_float32_and_methods_exist():
     x = tg.randn(2, 3, 6, 6, requires_grad=True)
     w = tg.randn(4, 3, 3, 3, seed=1, requires_grad=True)
@@ -318,65 +219,6 @@ def test_results_do_not_alias_the_scratch_buffers():
     np.testing.assert_array_equal(first, kept)
 
 
-@pytest.mark.parametrize("n, per", [(64, 288 * 224 * 4), (64, 9 * 28 * 30 * 4), (7, 10**6), (1, 1)])
-def test_chunks_cover_the_batch_in_runs_that_fit_the_chunk_size(n, per):
-    chunks = conv_mod._chunks(n, per)
-    assert [a for a, _ in chunks] == [0] + [b for _, b in chunks[:-1]] and chunks[-1][1] == n  # contiguous, all
-    sizes = [b - a for a, b in chunks]
-    assert all(s * per <= conv_mod._CHUNK_BYTES for s in sizes)  # each chunk's columns fit
-    assert len(set(sizes[:-1])) <= 1 and sizes[-1] <= sizes[0]  # equal runs, the last one may be shorter
-    assert (sizes[0] + 1) * per > conv_mod._CHUNK_BYTES or sizes[0] == n  # and as long as fit
-
-
-def test_an_image_larger_than_the_chunk_size_is_a_chunk_of_its_own():
-    assert conv_mod._chunks(3, 10 * conv_mod._CHUNK_BYTES) == [(0, 1), (1, 2), (2, 3)]
-    assert conv_mod._chunks(0, 100) == []
-
-
-@pytest.mark.parametrize("per_chunk", [1, 2])
-def test_channel_last_layout_in_uneven_chunks_matches_naive_loops(monkeypatch, per_chunk):
-    rng = np.random.default_rng(1)
-    x, w = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
-    stride, pads = (2, 1), ((1, 0), (2, 1))  # uneven padding: the channel-last copy pads each side on its own
-    ah, aw = (conv_mod._axis(n, k, s, p, 1) for n, k, s, p in zip(x.shape[2:], w.shape[2:], stride, pads))
-    gy = rng.standard_normal((5, 4, ah.out, aw.out))
-    monkeypatch.setattr(conv_mod, "_channel_last", lambda *a: True)
-    monkeypatch.setattr(conv_mod, "_chunks",
-                        lambda n, per_image: [(i, min(n, i + per_chunk)) for i in range(0, n, per_chunk)])
-    geo = dict(stride=stride, padding=pads, dilation=(1, 1), groups=1)
-    np.testing.assert_allclose(conv_mod._conv2d_forward(x, w, **geo), naive_conv2d(x, w, stride, pads),
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(conv_mod._conv2d_weight_grad_forward(x, gy, kernel_size=(3, 2), **geo),
-                               naive_weight_grad(x, gy, (3, 2), stride, pads), rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("per_chunk", [1, 2])  # 5 images: 1+1+1+1+1 or 2+2+1
-def test_batch_chunking_gives_the_same_results(monkeypatch, per_chunk):
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((5, 4, 9, 7)), rng.standard_normal((6, 2, 3, 2))
-    gy = rng.standard_normal((5, 6, 5, 4))
-
-    def run():
-        X, W = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
-        y = F.conv2d(X, W, stride=2, padding=1, dilation=(1, 2), groups=2)
-        y.backward(gy)
-        return y.data, X.grad.data, W.grad.data
-
-    whole = run()
-    monkeypatch.setattr(conv_mod, "_chunks",
-                        lambda n, per_image: [(i, min(n, i + per_chunk)) for i in range(0, n, per_chunk)])
-    # every form of the forward and of the weight gradient (whose chunks are added up) works chunk by chunk
-    for i, ((out, cols), (wmax, icols)) in enumerate(zip(_WEIGHT_GRAD_FORMS.values(),
-                                                         [*_FORWARD_FORMS.values(), (0, 2**62)])):
-        monkeypatch.setattr(conv_mod, "_grad_per_image", lambda *a, on=i % 2 == 0: on)  # both input-gradient forms
-        monkeypatch.setattr(conv_mod, "_SPLIT_OUT", out)
-        monkeypatch.setattr(conv_mod, "_SPLIT_COLS", cols)
-        monkeypatch.setattr(conv_mod, "_PER_IMAGE_W", wmax)
-        monkeypatch.setattr(conv_mod, "_PER_IMAGE_COLS", icols)
-        for a, b in zip(whole, run()):
-            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
-
-
 def test_threads_do_not_share_scratch_buffers():
     rng = np.random.default_rng(0)
     xs = [rng.standard_normal((8, 16, 24, 24)).astype(np.float32) for _ in range(2)]
@@ -395,17 +237,6 @@ def test_threads_do_not_share_scratch_buffers():
     for t in threads:
         t.join()
     assert not failures
-
-
-def test_infinite_input_does_not_leak_into_unrelated_weight_gradients():
-    x = np.zeros((1, 1, 4, 5))
-    x[0, 0, 1, 4] = np.inf  # on the right edge: the wide rows read it where a valid window never does
-    gy = np.ones((1, 1, 2, 3))
-    for out, cols in _WEIGHT_GRAD_FORMS.values():
-        with mock.patch.object(conv_mod, "_SPLIT_OUT", out), mock.patch.object(conv_mod, "_SPLIT_COLS", cols):
-            X, W = Tensor(x, requires_grad=True), Tensor(np.ones((1, 1, 3, 3)), requires_grad=True)
-            F.conv2d(X, W).backward(gy)
-        np.testing.assert_array_equal(W.grad.data, naive_weight_grad(x, gy, (3, 3)))
 
 
 # ---------------------------------------------------------------- PyTorch as the oracle

@@ -68,7 +68,7 @@ def keeps_freed_memory() -> bool:
 
 def release_memory() -> None:
     """Free the conv and pooling scratch buffers of this thread and return free heap memory to the OS."""
-    from .ops.conv import clear_scratch
+    from .ops.common import clear_scratch
 
     clear_scratch()
     if _LIBC is not None:

@@ -14,7 +14,7 @@ operation; no loop touches a batch, a channel or a pixel.
   two are adjoint, so each is the other's VJP.
 
 Masked steps multiply by a boolean mask (``where=`` arguments of numpy ufuncs are several times slower), and
-temporaries (padded input, masks) live in the reused scratch buffers of :mod:`.conv`.
+temporaries (padded input, masks) live in the reused scratch buffers of :mod:`.common`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core.registry import Sample, register_op
 from ..core.tensor import Tensor
-from .conv import int_tuple, check_pair, scratch
+from .common import check_pair, int_tuple, scratch
 
 Pair = tuple[int, int]
 

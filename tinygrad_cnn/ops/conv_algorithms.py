@@ -400,7 +400,13 @@ def on_all_cores(fn: Callable[..., None], sums: bool) -> Callable[..., None]:
     """``fn`` run on the batch split over the cores (``common.on_cores``), BLAS at one thread in each: the
     copies of im2col and col2im, single-threaded in numpy, then run in parallel too. Outputs indexed by the
     batch are written in place; a weight gradient (``sums``: both operands indexed by the batch) is the sum
-    of the pieces' results."""
+    of the pieces' results.
+
+    Not planned: the win does not survive in a network. Measured on 2 cores: the forward of
+    (32,64,32,32 -> 128, s2) took 10.5 ms split against 12.7 whole when called alone, but 18-21 ms right after
+    a GEMM (OpenBLAS's idle workers spin for a while and share a core with our second thread), and the
+    planner's three rounds could not tell the two states apart (channel-last forward of (64,6,14,14 -> 16):
+    timed fastest, then 3.1 ms a call against 0.7 unsplit). Pinned by name they run."""
     def run(a: np.ndarray, b: np.ndarray, out: np.ndarray, **attrs: Any) -> None:
         def piece(n0: int, n1: int) -> np.ndarray | None:
             if not sums:
@@ -420,12 +426,14 @@ def on_all_cores(fn: Callable[..., None], sums: bool) -> Callable[..., None]:
 # ================================================================ the table
 @dataclass(frozen=True)
 class Algorithm:
-    """One way to compute a primitive: ``run`` (the primitive's signature, see the module docstring) and
-    ``applies(kernel=, stride=, padding=, dilation=, groups=, batch=)``, which says whether it handles a call."""
+    """One way to compute a primitive: ``run`` (the primitive's signature, see the module docstring),
+    ``applies(kernel=, stride=, padding=, dilation=, groups=, batch=)``, which says whether it handles a call,
+    and whether the planner times it (``planned``; the others run when pinned by name)."""
 
     name: str
     run: Callable[..., None]
     applies: Callable[..., bool] = lambda **_: True
+    planned: bool = True
 
 
 def _threaded(base: Algorithm, sums: bool) -> Algorithm:
@@ -434,7 +442,7 @@ def _threaded(base: Algorithm, sums: bool) -> Algorithm:
 
     run = on_all_cores(base.run, sums)
     run.__doc__ = f"{base.name}, the batch split over the cores: {base.run.__doc__}"
-    return Algorithm(base.name + "_threads", run, applies)
+    return Algorithm(base.name + "_threads", run, applies, planned=False)
 
 
 def _table(sums: bool, *algs: Algorithm, threaded: tuple[str, ...]) -> dict[str, Algorithm]:

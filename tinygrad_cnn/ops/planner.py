@@ -1,7 +1,8 @@
 """Choosing a convolution algorithm by measuring it, as FFTW's planner and ``torch.backends.cudnn.benchmark`` do.
 
 On the first call for a key (the primitive, the operands' shapes, dtype and memory layout, and the stride,
-padding, dilation and groups) every algorithm of :data:`.conv_algorithms.ALGORITHMS` that applies is timed
+padding, dilation and groups) every planned algorithm of :data:`.conv_algorithms.ALGORITHMS` that applies
+(all but the ``*_threads`` ones, see their docstring) is timed
 on the call's own operands in three interleaved rounds, each call timed right after a small GEMM (in the
 first round after an untimed call too, which makes the candidate's scratch buffers). The GEMM puts
 BLAS's thread pool in the state a call meets inside a network, where the op before used BLAS: OpenBLAS's
@@ -99,10 +100,12 @@ def clear_plans() -> None:
         _plans.clear()
 
 
-def candidates(primitive: str, kernel: tuple[int, int], batch: int, attrs: dict[str, Any]) -> list[str]:
-    """The algorithms of ``primitive`` that handle a call with this kernel size, batch and attributes."""
+def candidates(primitive: str, kernel: tuple[int, int], batch: int, attrs: dict[str, Any],
+               planned: bool = False) -> list[str]:
+    """The algorithms of ``primitive`` that handle a call with this kernel size, batch and attributes (with
+    ``planned``, only those the planner times)."""
     facts = {"kernel": kernel, "batch": batch, **{k: attrs[k] for k in ("stride", "padding", "dilation", "groups")}}
-    return [n for n, alg in ALGORITHMS[primitive].items() if alg.applies(**facts)]
+    return [n for n, alg in ALGORITHMS[primitive].items() if (alg.planned or not planned) and alg.applies(**facts)]
 
 
 def run(primitive: str, a: np.ndarray, b: np.ndarray, out: np.ndarray, kernel: tuple[int, int],
@@ -114,7 +117,7 @@ def run(primitive: str, a: np.ndarray, b: np.ndarray, out: np.ndarray, kernel: t
                *attrs.values())
         plan = _plans.get(key)
         if plan is None:
-            _plan(key, table, candidates(primitive, kernel, a.shape[0], attrs), a, b, out, attrs)
+            _plan(key, table, candidates(primitive, kernel, a.shape[0], attrs, planned=True), a, b, out, attrs)
             return out
         table[plan.algorithm].run(a, b, out, **attrs)
         return out

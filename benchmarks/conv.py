@@ -72,8 +72,8 @@ def chosen(x_shape: tuple[int, ...], w_shape: tuple[int, ...]) -> str:
     """The algorithms the planner kept for the conv of x with w: forward / input gradient / weight gradient."""
     n, o = x_shape[0], w_shape[0]
     match = {"conv2d": lambda k: k[1] == x_shape and k[2] == w_shape,
-             "conv_transpose2d": lambda k: k[1][:2] == (n, o) and k[2] == w_shape and k[-1] == x_shape[2:],
-             "conv2d_weight_grad": lambda k: k[1] == x_shape and k[2][:2] == (n, o) and k[-1] == w_shape[2:]}
+             "conv_transpose2d": lambda k: k[1][:2] == (n, o) and k[2] == w_shape and x_shape[2:] in k[6:],
+             "conv2d_weight_grad": lambda k: k[1] == x_shape and k[2][:2] == (n, o) and w_shape[2:] in k[6:]}
     got = {k[0]: p.algorithm for k, p in planner.plans().items() if match[k[0]](k)}
     return " / ".join(got.get(p, "-") for p in match)
 

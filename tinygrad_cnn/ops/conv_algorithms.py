@@ -187,6 +187,11 @@ def _phase_im2col(x: np.ndarray, ah: _Axis, aw: _Axis, kh: int, kw: int, sh: int
     cols = scratch("cols", (c, kh, kw, nb) + rows, x.dtype)
     it, img, pa, pb = flat.itemsize, ah.nph * aw.nph, len(ah.phases), len(aw.phases)
     strides = (pa * pb * img * it, c * pa * pb * img * it) + ((aw.nph * it, it) if exact else (it,))
+    if pa == pb == 1:  # one phase: every offset is a shift of the same image, so ONE copy fills all columns
+        di, dj = (a.shift[1] - a.shift[0] if len(a.shift) > 1 else 0 for a in (ah, aw))
+        view = as_strided(flat, (c, kh, kw) + cols.shape[3:], strides[:1] + (di * aw.nph * it, dj * it) + strides[1:])
+        np.copyto(cols, view)
+        return cols
     for i in range(kh):
         for j in range(kw):
             off = (ah.phase_of[i] * pb + aw.phase_of[j]) * img + ah.shift[i] * aw.nph + aw.shift[j]
@@ -251,10 +256,15 @@ def _cache_bytes() -> int:
         return 2**20
 
 
+CHUNK_PER_L2 = 1.5
+"""Columns per chunk, in L2 caches of the cores the GEMM runs on. Measured against 1.0 on 2 cores with 2 MiB
+each, forward + backward in one process: 0.89 of the time on (64,32,14,14 -> 64), 0.76 on (64,6,14,14 -> 16)."""
+
+
 def _chunks(n: int, per_image: int, caches: int) -> list[tuple[int, int]]:
-    """The batch cut into runs whose im2col columns (``per_image`` bytes an image) fill the L2 caches of the
-    ``caches`` cores the GEMM runs on, so the GEMM reads the columns while they are still in cache."""
-    step = max(1, min(n, caches * _cache_bytes() // max(per_image, 1)))
+    """The batch cut into runs whose im2col columns (``per_image`` bytes an image) fill about the L2 caches of
+    the ``caches`` cores the GEMM runs on, so the GEMM reads the columns while they are still in cache."""
+    step = max(1, min(n, int(CHUNK_PER_L2 * caches * _cache_bytes()) // max(per_image, 1)))
     return [(i, min(n, i + step)) for i in range(0, n, step)]
 
 

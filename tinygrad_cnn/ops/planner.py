@@ -3,7 +3,7 @@
 On the first call for a key (the primitive, the operands' shapes, dtype and memory layout, and the stride,
 padding, dilation and groups) every planned algorithm of :data:`.conv_algorithms.ALGORITHMS` that applies
 (all but the ``*_threads`` ones, see their docstring) is timed
-on the call's own operands in three interleaved rounds, each call timed right after a small GEMM (in the
+on the call's own operands in five interleaved rounds, each call timed right after a small GEMM (in the
 first round after an untimed call too, which makes the candidate's scratch buffers). The GEMM puts
 BLAS's thread pool in the state a call meets inside a network, where the op before used BLAS: OpenBLAS's
 idle workers spin for a while after each call, and an algorithm that splits its work over the cores
@@ -37,7 +37,7 @@ import numpy as np
 from .conv_algorithms import ALGORITHMS
 
 ENV = "TINYGRAD_CNN_CONV_ALGORITHM"
-ROUNDS = 3
+ROUNDS = 5
 PRUNE = 2.0
 """A candidate this many times slower than the best after the first round is not timed again."""
 FIXED_ORDER = {p: tuple(n for n in ("pointwise", "wide", "reference") if n in t) for p, t in ALGORITHMS.items()}

@@ -407,21 +407,16 @@ def channel_last_weight_grad(x: np.ndarray, g: np.ndarray, out: np.ndarray, *, s
 
 # ================================================================ both cores
 def on_all_cores(fn: Callable[..., None], sums: bool) -> Callable[..., None]:
-    """``fn`` run on the batch split over the cores (``common.on_cores``), BLAS at one thread in each: the
-    copies of im2col and col2im, single-threaded in numpy, then run in parallel too. Outputs indexed by the
-    batch are written in place; a weight gradient (``sums``: both operands indexed by the batch) is the sum
-    of the pieces' results.
-
-    Not planned: the win does not survive in a network. Measured on 2 cores: the forward of
-    (32,64,32,32 -> 128, s2) took 10.5 ms split against 12.7 whole when called alone, but 18-21 ms right after
-    a GEMM (OpenBLAS's idle workers spin for a while and share a core with our second thread), and the
-    planner's three rounds could not tell the two states apart (channel-last forward of (64,6,14,14 -> 16):
-    timed fastest, then 3.1 ms a call against 0.7 unsplit). Pinned by name they run."""
+    """``fn`` on the batch split over the cores (``common.on_cores``), BLAS at one thread in each, so that the
+    copies run in parallel too; a weight gradient (``sums``) adds up the pieces' results. Not planned: alone,
+    the forward of (32,64,32,32 -> 128, s2) took 10.5 ms split against 12.7, but 18-21 ms right after a GEMM
+    (OpenBLAS's idle workers spin and share a core with our second thread), and the planner could not tell
+    the two apart (the channel-last forward of (64,6,14,14 -> 16) timed fastest split, then ran at 3.1 ms a
+    call against 0.7 unsplit). Pinned by name they run."""
     def run(a: np.ndarray, b: np.ndarray, out: np.ndarray, **attrs: Any) -> None:
         def piece(n0: int, n1: int) -> np.ndarray | None:
             if not sums:
-                fn(a[n0:n1], b, out[n0:n1], **attrs)
-                return None
+                return fn(a[n0:n1], b, out[n0:n1], **attrs)
             part = out if n0 == 0 else np.empty_like(out)
             fn(a[n0:n1], b[n0:n1], part, **attrs)
             return part

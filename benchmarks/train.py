@@ -147,6 +147,9 @@ def main() -> None:
     from tinygrad_cnn import memory
 
     kept = False if args.default_malloc else memory.keep_freed_memory(True)
+    for model in args.models:  # plan our convolutions (one step of a throwaway model) before torch's threads run
+        for batch in args.batches:
+            ours_step(model, batch)[0]()
     import torch
 
     rows = []

@@ -199,6 +199,15 @@ def test_the_first_call_plans_each_primitive_and_later_calls_reuse_the_plan():
         assert 0 < min(plan.times.values()) and plan.seconds >= sum(plan.times.values())
 
 
+def test_plan_threads_also_times_the_threaded_algorithms():
+    planner.clear_plans()
+    with planner.conv_algorithm("plan_threads"):
+        _conv_once(padding=1)
+    timed = {n for p in planner.plans().values() for n in p.times}
+    assert any(n.endswith("_threads") for n in timed) or os.cpu_count() == 1
+    assert all(k[-1] == "threads" for k in planner.plans())  # kept apart from the plain plans
+
+
 def test_a_different_shape_dtype_or_attribute_is_a_new_plan():
     planner.clear_plans()
     with planner.conv_algorithm("plan"):
@@ -209,7 +218,7 @@ def test_a_different_shape_dtype_or_attribute_is_a_new_plan():
         assert len(planner.plans()) == n + 6
 
 
-@pytest.mark.parametrize("mode", ["plan", "fixed", "reference", "wide", "per_image", "pointwise"])
+@pytest.mark.parametrize("mode", ["plan", "plan_threads", "fixed", "reference", "wide", "per_image", "pointwise"])
 def test_every_mode_gives_the_same_results(mode):
     with planner.conv_algorithm("reference"):
         ref = [t.grad.data if t.grad is not None else t.data for t in _conv_once(stride=2, padding=(1, 2))]
@@ -227,7 +236,7 @@ def test_a_pinned_algorithm_runs_no_plan_and_a_bad_mode_is_an_error():
     with planner.conv_algorithm("fixed"):
         _conv_once()
     assert planner.plans() == {}
-    with pytest.raises(ValueError, match="'plan', 'fixed' or an algorithm's name.*reference"):
+    with pytest.raises(ValueError, match="'plan', 'plan_threads', 'fixed' or an algorithm's name.*reference"):
         with planner.conv_algorithm("fastest"):
             pass
 

@@ -16,6 +16,8 @@ The mode, per thread (:func:`conv_algorithm`), else from the environment variabl
 ``TINYGRAD_CNN_CONV_ALGORITHM``:
 
 * ``"plan"`` (the default): measure, as above;
+* ``"plan_threads"``: measure the ``*_threads`` algorithms too (worth it where BLAS's idle workers sleep at
+  once, e.g. with ``OPENBLAS_THREAD_TIMEOUT=4`` set before numpy starts);
 * ``"fixed"``: no measuring, the first algorithm of :data:`FIXED_ORDER` that applies (reproducible
   rounding from run to run);
 * an algorithm's name, e.g. ``"reference"`` for teaching and debugging: that algorithm wherever it
@@ -63,9 +65,9 @@ _PRIMER = np.ones((128, 128), np.float32)  # large enough that OpenBLAS runs it 
 
 def _check_mode(mode: Any, where: str = "conv_algorithm") -> str:
     names = sorted({n for t in ALGORITHMS.values() for n in t})
-    if not isinstance(mode, str) or mode not in ("plan", "fixed", *names):
-        raise ValueError(f"{where}: the mode must be 'plan', 'fixed' or an algorithm's name ({', '.join(names)}), "
-                         f"got {mode!r}")
+    if not isinstance(mode, str) or mode not in ("plan", "plan_threads", "fixed", *names):
+        raise ValueError(f"{where}: the mode must be 'plan', 'plan_threads', 'fixed' or an algorithm's name "
+                         f"({', '.join(names)}), got {mode!r}")
     return mode
 
 
@@ -77,7 +79,8 @@ def mode() -> str:
 
 @contextmanager
 def conv_algorithm(mode: str) -> Iterator[None]:
-    """Within the block, this thread's convolutions run in ``mode``: 'plan', 'fixed' or an algorithm's name.
+    """Within the block, this thread's convolutions run in ``mode``: 'plan', 'plan_threads', 'fixed' or an
+    algorithm's name.
 
     >>> with conv_algorithm("reference"): ...  # im2col, one GEMM, col2im: the algorithm docs/ops/conv.md reads
     """
@@ -112,12 +115,13 @@ def run(primitive: str, a: np.ndarray, b: np.ndarray, out: np.ndarray, kernel: t
         **attrs: Any) -> np.ndarray:
     """Compute ``primitive`` of operands a and b into ``out`` with the algorithm the mode picks; return out."""
     table, m = ALGORITHMS[primitive], mode()
-    if m == "plan" and a.size and b.size:  # (an empty operand: nothing to measure)
+    if m in ("plan", "plan_threads") and a.size and b.size:  # (an empty operand: nothing to measure)
         key = (primitive, a.shape, b.shape, a.dtype.char, a.flags.c_contiguous, b.flags.c_contiguous,
-               *attrs.values())
+               *attrs.values(), *(("threads",) if m == "plan_threads" else ()))
         plan = _plans.get(key)
         if plan is None:
-            _plan(key, table, candidates(primitive, kernel, a.shape[0], attrs, planned=True), a, b, out, attrs)
+            names = candidates(primitive, kernel, a.shape[0], attrs, planned=m == "plan")
+            _plan(key, table, names, a, b, out, attrs)
             return out
         table[plan.algorithm].run(a, b, out, **attrs)
         return out

@@ -164,6 +164,103 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
     return x * Tensor.wrap(np.sign(x.data))
 
 
+# ---------------------------------------------------------------- activations (composites of where, exp, log, tanh)
+def _number(name: str, what: str, v: Any) -> float:
+    """A real number argument (not a bool, finite), else TypeError / ValueError naming op ``name``."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: {what} must be a number, got {v!r}")
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: {what} must be finite, got {v!r}")
+    return float(v)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise; the gradient at 0 is negative_slope (as PyTorch)."""
+    slope = _number("leaky_relu", "negative_slope", negative_slope)
+    x = _floating(x, "leaky_relu")
+    return where(x > 0, x, x * slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise; the gradient at 0 is alpha (as PyTorch). The exponential
+    only sees min(x, 0), so a large x cannot put inf * 0 = nan into the gradient."""
+    alpha = _number("elu", "alpha", alpha)
+    x = _floating(x, "elu")
+    return where(x > 0, x, (where(x > 0, 0.0, x).exp() - 1) * alpha)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's linear tail); the
+    gradient is sigmoid(beta x) below the threshold, 1 above."""
+    beta, threshold = _number("softplus", "beta", beta), _number("softplus", "threshold", threshold)
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero")
+    x = _floating(x, "softplus")
+    bx = x * beta
+    tail = bx > threshold
+    return where(tail, x, (where(tail, 0.0, bx).exp() + 1).log() * (1 / beta))
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    x = _floating(x, "silu")
+    return x * sigmoid(x)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x))."""
+    x = _floating(x, "mish")
+    return x * tanh(softplus(x))
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the bounds
+    (PyTorch's hardtanh, unlike its clamp, passes no gradient at a bound)."""
+    lo, hi = _number("hardtanh", "min_val", min_val), _number("hardtanh", "max_val", max_val)
+    if lo > hi:
+        raise ValueError(f"hardtanh: min_val {lo} must not exceed max_val {hi}")
+    x = _floating(x, "hardtanh")
+    return where(x <= lo, lo, where(x >= hi, hi, x))
+
+
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), with its gradient (0 at 0 and at 6)."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def hardswish(x: Tensor) -> Tensor:
+    """x * relu6(x + 3) / 6: 0 for x <= -3, x (x + 3) / 6 for -3 < x < 3, x from 3 on; the gradient is
+    0 at -3 and 1 at 3, the outer pieces' slopes (as PyTorch)."""
+    x = _floating(x, "hardswish")
+    return where(x <= -3, 0.0, where(x < 3, x * (x + 3) * (1 / 6), x))
+
+
+def _same_shape_or_broadcast(a: Tensor, b: Tensor, name: str) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
+
+
+def maximum(a: Tensor | float, b: Tensor | float) -> Tensor:
+    """Elementwise max(a, b) (broadcast); NaN if either is NaN. Where a == b the gradient is split half and
+    half, and where one is NaN both get all of it, as in PyTorch."""
+    a, b = operands(a, b, name="maximum")
+    _same_shape_or_broadcast(a, b, "maximum")
+    if a.dtype.kind in "biu":  # integers and booleans: exact, no gradient
+        return Tensor.wrap(np.maximum(a.data, b.data))
+    return where(a > b, a, where(a < b, b, where(a == b, (a + b) * 0.5, a + b)))
+
+
+def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
+    """Elementwise min(a, b) (broadcast); NaN if either is NaN; a tie splits the gradient half and half."""
+    a, b = operands(a, b, name="minimum")
+    _same_shape_or_broadcast(a, b, "minimum")
+    if a.dtype.kind in "biu":  # integers and booleans: exact, no gradient
+        return Tensor.wrap(np.minimum(a.data, b.data))
+    return where(a < b, a, where(a > b, b, where(a == b, (a + b) * 0.5, a + b)))
+
+
 def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: Axis = None,
               keepdim: bool | None = None) -> Tensor:
     """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the (constant) max.

@@ -68,7 +68,7 @@ METHODS: dict[str, Any] = {
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "neg": ew.neg, "pow": ew.pow,
     "exp": ew.exp, "log": ew.log, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
     "sqrt": F.sqrt, "square": F.square, "abs": F.abs, "clamp": ew.clamp, "clip": ew.clamp, "clone": ew.clone,
-    "where": _where, "astype": ew.astype, "float": _float, "double": _double,
+    "maximum": F.maximum, "minimum": F.minimum, "where": _where, "astype": ew.astype, "float": _float, "double": _double,
     # reductions
     "sum": rd.sum, "max": rd.max, "min": F.min, "mean": F.mean, "var": F.var, "logsumexp": F.logsumexp,
     "argmax": F.argmax, "argmin": F.argmin, "sum_to": rd.sum_to,

@@ -439,6 +439,84 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class _Activation(Module):
+    """An elementwise activation of ``tinygrad_cnn.functional`` with its keyword arguments, checked when the
+    module is made (by one call on an empty tensor)."""
+
+    fn: Any = None
+
+    def __init__(self, **kwargs: float) -> None:
+        super().__init__()
+        self.kwargs = kwargs
+        type(self).fn(Tensor(np.zeros(0, np.float32)), **kwargs)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self).fn(x, **self.kwargs)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+
+
+class LeakyReLU(_Activation):
+    """x for x > 0, negative_slope * x otherwise (``F.leaky_relu``)."""
+
+    fn = staticmethod(F.leaky_relu)
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__(negative_slope=negative_slope)
+
+
+class ELU(_Activation):
+    """x for x > 0, alpha (e^x - 1) otherwise (``F.elu``)."""
+
+    fn = staticmethod(F.elu)
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__(alpha=alpha)
+
+
+class Softplus(_Activation):
+    """log(1 + e^(beta x)) / beta, linear above the threshold (``F.softplus``)."""
+
+    fn = staticmethod(F.softplus)
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__(beta=beta, threshold=threshold)
+
+
+class Hardtanh(_Activation):
+    """x clipped to [min_val, max_val] (``F.hardtanh``)."""
+
+    fn = staticmethod(F.hardtanh)
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+        super().__init__(min_val=min_val, max_val=max_val)
+
+
+class SiLU(_Activation):
+    """x * sigmoid(x) (``F.silu``)."""
+
+    fn = staticmethod(F.silu)
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x)) (``F.mish``)."""
+
+    fn = staticmethod(F.mish)
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6) (``F.relu6``)."""
+
+    fn = staticmethod(F.relu6)
+
+
+class Hardswish(_Activation):
+    """x * relu6(x + 3) / 6 (``F.hardswish``)."""
+
+    fn = staticmethod(F.hardswish)
+
+
 class Identity(Module):
     """Returns its input."""
 
@@ -751,7 +829,7 @@ class MSELoss(Module):
 
 __all__ = [
     "Module", "Parameter", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU",
-    "Sigmoid", "Tanh", "Identity", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "Softmax",
+    "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "SiLU", "Mish", "ReLU6", "Hardswish", "Identity", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "Softmax",
     "LogSoftmax", "CrossEntropyLoss", "MSELoss", "dropout", "IncompatibleKeys",
     "register_module_forward_hook", "RemovableHandle",
 ]

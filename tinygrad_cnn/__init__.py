@@ -18,6 +18,7 @@ from . import ops  # noqa: F401  (fills the registry and attaches the Tensor met
 from . import functional
 from . import methods  # noqa: F401  (attaches the Tensor methods: the table in methods.py)
 from .ops.planner import conv_algorithm
+from .functional import cat, stack
 from .core import (REGISTRY, GradcheckError, Op, Sample, Tensor, detect_anomaly, enable_grad, grad, gradcheck,
                    gradgradcheck, gradients, is_anomaly_enabled, is_grad_enabled, no_grad, register_op, scope,
                    value_and_grad)
@@ -130,5 +131,5 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "randn", "zeros_like", "ones_like", "full", "arange", "eye", "functional", "grad", "value_and_grad", "gradients",
     "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "scope", "REGISTRY", "Op", "Sample", "register_op", "draw_graph",
-    "nn", "optim", "data", "init", "models", "plots", "memory", "conv_algorithm",
+    "nn", "optim", "data", "init", "models", "plots", "memory", "conv_algorithm", "cat", "stack",
 ]

@@ -25,7 +25,7 @@ from .ops.movement import (  # noqa: F401
     unsqueeze, view,
 )
 from .ops.reduction import (  # noqa: F401
-    Axis, ValuesIndices, kept_shape, max, normalize_axes, resolve_arg, resolve_axis, resolve_keepdims, sum, sum_to,
+    Axis, ValuesIndices, kept_shape, max, normalize_axes, normalize_axis, resolve_arg, resolve_axis, resolve_keepdims, sum, sum_to,
     with_indices,
 )
 from .core.registry import as_tensor, is_int
@@ -259,6 +259,81 @@ def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
     if a.dtype.kind in "biu":  # integers and booleans: exact, no gradient
         return Tensor.wrap(np.minimum(a.data, b.data))
     return where(a < b, a, where(a > b, b, where(a == b, (a + b) * 0.5, a + b)))
+
+
+# ---------------------------------------------------------------- joining and splitting
+def _dim(dim: Any, axis: Any, name: str) -> Any:
+    if axis is not None and dim is not None:
+        raise TypeError(f"{name}: give dim or axis, not both")
+    return axis if axis is not None else dim
+
+
+def _joinable(tensors: Any, name: str) -> list[Tensor]:
+    if isinstance(tensors, (Tensor, np.ndarray)) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{name}: expected a sequence of tensors, got {type(tensors).__name__}")
+    ts = [as_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+    return list(operands(*ts, name=name))
+
+
+def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (``torch.cat``; default 0); the other axes must agree, dtypes are
+    promoted. Each tensor is padded with zeros to its place along ``dim`` and the pieces are added, so the
+    gradient of each input is its slice of the output's gradient (pad's VJP)."""
+    ts = _joinable(tensors, "cat")
+    d = normalize_axis("cat", 0 if _dim(dim, axis, "cat") is None else _dim(dim, axis, "cat"), ts[0].shape)
+    for t in ts[1:]:
+        if t.ndim != ts[0].ndim or t.shape[:d] + t.shape[d + 1:] != ts[0].shape[:d] + ts[0].shape[d + 1:]:
+            raise ValueError(f"cat: shapes {[u.shape for u in ts]} must agree except along axis {d}")
+    total, out, start = builtins.sum(t.shape[d] for t in ts), None, 0
+    for t in ts:
+        width = [(0, 0)] * t.ndim
+        width[d] = (start, total - start - t.shape[d])
+        start += t.shape[d]
+        piece = pad(t, width)
+        out = piece if out is None else out + piece
+    return out if len(ts) > 1 else clone(out)
+
+
+def stack(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis (``torch.stack``; default 0, in [-ndim - 1, ndim])."""
+    ts = _joinable(tensors, "stack")
+    if any(t.shape != ts[0].shape for t in ts):
+        raise ValueError(f"stack: every tensor must have the same shape, got {[t.shape for t in ts]}")
+    d = normalize_axis("stack", 0 if _dim(dim, axis, "stack") is None else _dim(dim, axis, "stack"), ts[0].shape, 1)
+    return cat([unsqueeze(t, d) for t in ts], d)
+
+
+def split(x: Tensor, split_size_or_sections: int | list[int] | tuple[int, ...], dim: int = 0) -> tuple[Tensor, ...]:
+    """Views along ``dim`` (``torch.split``): pieces of ``split_size_or_sections`` entries (the last one may be
+    shorter), or of the listed sizes, which must add up to the axis' length."""
+    x = as_tensor(x)
+    d = normalize_axis("split", dim, x.shape)
+    n, sizes = x.shape[d], split_size_or_sections
+    if is_int(sizes):
+        if sizes < 1:
+            raise ValueError(f"split: the split size must be a positive int, got {sizes}")
+        sizes = [builtins.min(sizes, n - i) for i in range(0, n, sizes)] or [0]
+    elif isinstance(sizes, (list, tuple)) and all(is_int(v) and v >= 0 for v in sizes):
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split: sections {list(sizes)} must add up to {n}, the length of axis {d} of {x.shape}")
+    else:
+        raise TypeError(f"split: give an int or a list of non-negative ints, got {split_size_or_sections!r}")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * d + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` views along ``dim`` of ceil(n / chunks) entries each, fewer when they run out (``torch.chunk``)."""
+    if not is_int(chunks) or chunks < 1:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    x = as_tensor(x)
+    n = x.shape[normalize_axis("chunk", dim, x.shape)]
+    return split(x, builtins.max(1, -(-n // chunks)), dim)
 
 
 def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: Axis = None,

@@ -77,6 +77,7 @@ METHODS: dict[str, Any] = {
     "T": property(mv.transpose, doc="The tensor with its axes reversed (numpy's ``.T``)."), "t": mv.t,
     "swapaxes": mv.swapaxes, "broadcast_to": mv.broadcast_to, "expand_dims": mv.expand_dims,
     "unsqueeze": mv.unsqueeze, "squeeze": mv.squeeze, "flatten": F.flatten, "flip": mv.flip, "pad": mv.pad,
+    "split": F.split, "chunk": F.chunk,
     # matmul, convolution, pooling
     "matmul": mm.matmul, "conv1d": conv.conv1d, "conv2d": conv.conv2d, "conv_transpose2d": conv.conv_transpose2d,
     "max_pool1d": pool.max_pool1d, "max_pool2d": pool.max_pool2d, "avg_pool1d": pool.avg_pool1d,

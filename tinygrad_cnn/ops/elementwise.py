@@ -263,8 +263,7 @@ def _pow_vjp(g: Tensor, out: Tensor, x: Tensor, *, exponent: float) -> Tensor:
 def _check_exponent(x: np.ndarray, *, exponent: float) -> None:
     if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, (bool, np.bool_)):
         raise TypeError(
-            f"the exponent must be a Python number, got {type(exponent).__name__}; "
-            "for a tensor exponent write (y * x.log()).exp()"
+            f"the exponent must be a Python number or a Tensor, got {type(exponent).__name__}"
         )
     if x.dtype.kind != "f" and is_int(exponent) and exponent < 0:
         raise ValueError(f"integers to negative integer powers are not allowed ({x.dtype} tensor of shape {x.shape} "
@@ -341,6 +340,32 @@ _rpow = register_op(
     kind="elementwise", check=_check_rpow, domain=(normal,),
     samples=_samples_from_domain(normal, attrs=[{"base": b} for b in (2.0, 0.5, float(np.e), 3)]),
 )
+def _quiet_power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x ** y, nan for a negative base to a fractional power and inf for 0 to a negative one (as PyTorch,
+    without numpy's warnings)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.power(x, y)
+
+
+def _pow_tensor_dx(g: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """g * y * x^(y-1), 0 where y = 0 (where x^(y-1) is computed as x^1, so that 0^-1 = inf never appears)."""
+    zero = Tensor.wrap(y.data == 0)
+    return where(zero, 0.0, g * y * _pow_tensor(x, where(zero, 1.0, y - 1))).sum_to(x.shape)
+
+
+def _pow_tensor_dy(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """g * x^y * ln x, 0 where x = 0 and y >= 0 (where ln x is computed as ln 1, so that 0 * -inf never appears)."""
+    zero = Tensor.wrap(np.broadcast_to((x.data == 0) & (y.data >= 0), out.shape))
+    return where(zero, 0.0, g * out * _log(where(zero, 1.0, x))).sum_to(y.shape)
+
+
+_pow_tensor = register_op(
+    "pow_tensor", lambda x, y: _quiet_power(x, y),
+    vjps=(lambda g, out, x, y: _pow_tensor_dx(g, x, y), lambda g, out, x, y: _pow_tensor_dy(g, out, x, y)),
+    formula="z = x^y (both tensors);  dx = g * y * x^(y-1) (0 where y = 0),  dy = g * z * ln x (0 where x = 0, y >= 0)",
+    kind="elementwise", check=_check_broadcast, domain=(positive, normal),
+    samples=_samples_from_domain(positive, normal),
+)
 _exp = register_op(
     "exp", _float_unary(np.exp, "e ** x"), vjps=(lambda g, out, x: g * out,), formula="y = e^x;  dx = g * y",
     kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
@@ -411,13 +436,17 @@ def neg(x: Tensor) -> Tensor:
 
 
 def pow(x: Tensor, exponent: float) -> Tensor:
-    """x ** c for a constant number c.
+    """x ** c for a constant number c, or x ** y for a tensor y (both differentiable, broadcast; PyTorch's
+    gradient conventions: dx is 0 where y = 0, dy is 0 where x = 0 and y >= 0).
 
     Float tensors keep their dtype; integer and boolean tensors give float32 for a float c, and keep their
     dtype for an int c >= 0 (booleans give int64); an integer tensor to a negative int power raises ValueError.
     """
-    if isinstance(exponent, Tensor):
-        raise TypeError("pow: the exponent must be a Python number; for a tensor exponent write (y * x.log()).exp()")
+    if isinstance(exponent, (Tensor, np.ndarray)):
+        x, y = pair(x, exponent, "pow")
+        if x.dtype.kind != "f":  # integer and boolean tensors: computed as float32, as for a float exponent
+            x, y = astype(x, np.float32), astype(y, np.float32)
+        return _pow_tensor(x, y)
     x = as_tensor(x)
     if isinstance(exponent, np.generic):
         exponent = exponent.item()

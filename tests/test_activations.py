@@ -133,3 +133,22 @@ def test_activation_modules_match_torch_and_check_their_arguments_when_made(torc
         op = {"LeakyReLU": "leaky_relu", "ELU": "elu", "Softplus": "softplus", "Hardtanh": "hardtanh"}[name]
         with pytest.raises(TypeError, match=f"{op}: .* must be a number"):
             getattr(tg.nn, name)(**{k: "bad" for k in kw})
+
+
+def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
+    x = tg.Tensor(np.ones((8, 16, 3, 3), np.float32), requires_grad=True)
+    m = tg.nn.Dropout2d(0.25, rng=0)
+    y = m(x)
+    per_channel = y.data.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == np.float32(1 / 0.75)).all(-1))  # whole channels
+    dropped = (per_channel == 0).all(-1).mean()
+    assert 0.1 < dropped < 0.4
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, y.data)  # the gradient is the same mask
+    m.eval()
+    assert m(x) is x
+    assert tg.nn.Dropout2d(0.5, rng=1)(x).shape == x.shape and repr(m) == "Dropout2d(p=0.25)"
+    with pytest.raises(ValueError, match="dropout2d: needs a 3-D"):
+        tg.nn.dropout2d(tg.Tensor(np.ones((2, 3))), 0.5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="Dropout2d: p must be a number in"):
+        tg.nn.Dropout2d(1.5)

@@ -566,6 +566,43 @@ def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     return x * Tensor.wrap(mask)
 
 
+def dropout2d(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
+    """Channel dropout for (N, C, H, W) or (C, H, W) inputs: each whole channel is zeroed with probability p
+    and the others are scaled by 1/(1 - p) (PyTorch's ``dropout2d``); a constant mask of shape (N, C, 1, 1)."""
+    p = _check_p(p, "dropout2d")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"dropout2d: rng must be a numpy Generator, got {type(rng).__name__}")
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: needs a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float32)
+    if p == 0.0:
+        return x
+    shape = x.shape[:-2] + (1, 1)
+    if p == 1.0:
+        return x * Tensor.wrap(np.zeros(shape, dtype=x.dtype))
+    mask = (rng.random(shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask *= np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
+    return x * Tensor.wrap(mask)
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability p while training, scaling the rest by 1/(1-p); identity in eval."""
+
+    def __init__(self, p: float = 0.5, *, rng: init.RngLike = None) -> None:
+        super().__init__()
+        self.p = _check_p(p, "Dropout2d")
+        self.rng = init.as_rng(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout2d(x, self.p, self.rng) if self.training else x
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class Dropout(Module):
     """Zero each element with probability p while training and scale the rest by 1/(1-p); identity in eval.
 
@@ -829,7 +866,8 @@ class MSELoss(Module):
 
 __all__ = [
     "Module", "Parameter", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU",
-    "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "SiLU", "Mish", "ReLU6", "Hardswish", "Identity", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "Softmax",
-    "LogSoftmax", "CrossEntropyLoss", "MSELoss", "dropout", "IncompatibleKeys",
+    "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "SiLU", "Mish", "ReLU6", "Hardswish",
+    "Identity", "Flatten", "Dropout", "Dropout2d", "Sequential", "ModuleList", "ModuleDict", "Softmax",
+    "LogSoftmax", "CrossEntropyLoss", "MSELoss", "dropout", "dropout2d", "IncompatibleKeys",
     "register_module_forward_hook", "RemovableHandle",
 ]

@@ -285,3 +285,21 @@ def test_an_error_inside_a_piece_reaches_the_caller():
         with pytest.raises(RuntimeError, match="piece failed"):
             on_cores(piece, 4)
     assert on_cores(lambda a, b: (a, b), 1) == [(0, 1)]
+
+
+def test_the_planning_call_returns_what_the_kept_algorithm_computes_later():
+    # planning runs every candidate into the same output buffer; the result it returns must be the winner's
+    planner.clear_plans()
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((6, 5, 11, 9)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((7, 5, 3, 3)).astype(np.float32), requires_grad=True)
+    gy = rng.standard_normal((6, 7, 6, 9)).astype(np.float32)
+    results = []
+    for _ in range(2):
+        x.grad = w.grad = None
+        with planner.conv_algorithm("plan"):
+            y = F.conv2d(x, w, stride=(2, 1), padding=1)
+            y.backward(gy)
+        results.append((y.data.copy(), x.grad.data.copy(), w.grad.data.copy()))
+    for first, later in zip(*results):
+        np.testing.assert_array_equal(first, later)  # bit for bit: the same algorithm computed both

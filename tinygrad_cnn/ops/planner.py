@@ -2,9 +2,9 @@
 
 On the first call for a key (the primitive, the operands' shapes, dtype and memory layout, and the stride,
 padding, dilation and groups) every planned algorithm of :data:`.conv_algorithms.ALGORITHMS` that applies
-(all but the ``*_threads`` ones, see their docstring) is timed
-on the call's own operands in five interleaved rounds, each call timed right after a small GEMM (in the
-first round after an untimed call too, which makes the candidate's scratch buffers). The GEMM puts
+(all but the ``*_threads`` ones, see their docstring) is timed on the call's own operands in five
+interleaved rounds, each call right after a small GEMM (in the first round after an untimed call too,
+which makes the candidate's scratch buffers). The GEMM puts
 BLAS's thread pool in the state a call meets inside a network, where the op before used BLAS: OpenBLAS's
 idle workers spin for a while after each call, and an algorithm that splits its work over the cores
 shares a core with them (measured on (32,64,32,32 -> 128): 10.5 ms a call alone, 18-21 ms right after a

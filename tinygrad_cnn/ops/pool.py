@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core.registry import Sample, register_op
 from ..core.tensor import Tensor
-from .common import check_pair, int_tuple, scratch
+from .common import check_pair, int_tuple, pad_into, scratch
 
 Pair = tuple[int, int]
 
@@ -86,17 +86,8 @@ def _check_offsets(idx: np.ndarray, shape: tuple[int, ...], kernel_size: Pair) -
 # ---------------------------------------------------------------- window views
 def _padded(x: np.ndarray, padding: Pair, value: float) -> np.ndarray:
     """x surrounded by ``value`` (in a reused scratch buffer), or x itself without padding."""
-    ph, pw = padding
-    if ph == pw == 0:
-        return x
-    n, c, h, w = x.shape
-    xp = scratch("pool_pad", (n, c, h + 2 * ph, w + 2 * pw), x.dtype)
-    xp[:, :, :ph] = value
-    xp[:, :, ph + h:] = value
-    xp[:, :, ph:ph + h, :pw] = value
-    xp[:, :, ph:ph + h, pw + w:] = value
-    xp[:, :, ph:ph + h, pw:pw + w] = x
-    return xp
+    (ph, pw) = padding
+    return pad_into(x, ((ph, ph), (pw, pw)), "pool_pad", value)
 
 
 def _zeros_padded(shape: tuple[int, ...], padding: Pair, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The convolution, pooling and activation pages stay true: their worked examples run as doctests, and the
+"""The convolution, pooling, activation and resizing pages stay true: their worked examples run as doctests, and the
 1-D numbers they derive by hand are re-derived here from the formulas on the page."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "ops"
 
 
-@pytest.mark.parametrize("page", ["conv.md", "pooling.md", "activations.md"])
+@pytest.mark.parametrize("page", ["conv.md", "pooling.md", "activations.md", "resize.md"])
 def test_page_examples_run(page):
     result = doctest.testfile(str(DOCS / page), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 10 and result.failed == 0

@@ -47,6 +47,7 @@ FLOAT_VALUED = {
     "log": (lambda t: (t + 1).log(), lambda torch, t: torch.log(t + 1)),
     "sigmoid": (lambda t: t.sigmoid(), lambda torch, t: torch.sigmoid(t)),
     "tanh": (lambda t: t.tanh(), lambda torch, t: torch.tanh(t)),
+    "erf": (lambda t: t.erf(), lambda torch, t: torch.erf(t)),
     "sqrt": (lambda t: F.sqrt(t), lambda torch, t: torch.sqrt(t)),
     "pow_half": (lambda t: t ** 0.5, lambda torch, t: t ** 0.5),
     "pow_float_integral": (lambda t: t ** 2.0, lambda torch, t: t ** 2.0),

@@ -47,7 +47,7 @@ def torch_op(torch, name, attrs):
         "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "neg": torch.neg,
         "pow": lambda x: torch.pow(x, attrs.get("exponent")), "exp": torch.exp, "log": torch.log,
         "rpow": lambda y: torch.pow(attrs.get("base"), y), "pow_tensor": torch.pow,
-        "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+        "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "erf": torch.erf,
         "cast": lambda x: x.to(getattr(torch, np.dtype(attrs.get("dtype", "f8")).name)),
         "where": torch.where, "sum": tsum, "max": tmax, "matmul": torch.matmul,
         "reshape": lambda x: x.reshape(attrs.get("shape")), "permute": lambda x: x.permute(attrs.get("axes")),
@@ -90,7 +90,7 @@ def test_forward_and_gradients_match_torch(torch, name, i, dtype):
 def test_every_core_op_has_an_oracle():
     import types
     fake = types.SimpleNamespace(**{k: None for k in ["add", "sub", "mul", "div", "neg", "exp", "log", "relu",
-                                                        "sigmoid", "tanh", "where", "matmul", "pow"]})
+                                                        "sigmoid", "tanh", "erf", "where", "matmul", "pow"]})
     for name, op in REGISTRY.items():
         if op.kind in CORE_KINDS:
             torch_op(fake, name, {})  # a KeyError here means a new core op without a torch counterpart

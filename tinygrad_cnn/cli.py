@@ -211,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=_float_arg(FLOAT_RANGES["dropout"]), default=0.0,
                    help="dropout probability on the cnn's hidden layer, in [0, 1)")
     t.add_argument("--augment", type=_int_arg(*INT_RANGES["augment"]), default=0, metavar="PIXELS",
-                   help=f"shift training images randomly by up to PIXELS (0-{MAX_SHIFT}) in each direction")
+                   help=f"random crops of the training images padded by PIXELS (0-{MAX_SHIFT}): random shifts by up "
+                        "to PIXELS in each direction")
+    t.add_argument("--flip", action="store_true", help="mirror training images left-right at random (p = 1/2)")
     t.add_argument("--seed", type=_int_arg(0), default=0, help="initialisation, shuffling and dropout seed (>= 0)")
     t.add_argument("--out", default=None, help="output directory (default: runs/DATA-MODEL)")
     t.add_argument("--data-root", default=None, help=f"IDX files directory (default: ${data_mod.ENV_VAR} or the cache)")
@@ -262,7 +264,7 @@ def _train_config(a: argparse.Namespace) -> TrainConfig:
     """The TrainConfig of parsed ``train`` arguments, checked (ValueError names the option)."""
     cfg = TrainConfig(data=a.data, model=a.model, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
                       optimizer=a.optimizer, momentum=a.momentum, weight_decay=a.weight_decay, schedule=a.schedule,
-                      dropout=a.dropout, augment=a.augment, seed=a.seed, limit_train=a.limit_train,
+                      dropout=a.dropout, augment=a.augment, flip=a.flip, seed=a.seed, limit_train=a.limit_train,
                       limit_test=a.limit_test)
     if cfg.dropout and not models.get_model(cfg.model).takes_dropout:
         raise ValueError(f"--dropout is a layer of --model {' and '.join(models.dropout_models())} only, "
@@ -273,7 +275,7 @@ def _train_config(a: argparse.Namespace) -> TrainConfig:
 
 # the train options that are TrainConfig fields (the others say where and how, not what to train)
 _CONFIG_OPTIONS = ("data", "model", "epochs", "batch_size", "lr", "optimizer", "momentum", "weight_decay",
-                   "schedule", "dropout", "augment", "seed", "limit_train", "limit_test")
+                   "schedule", "dropout", "augment", "flip", "seed", "limit_train", "limit_test")
 
 
 def _given_options(a: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:

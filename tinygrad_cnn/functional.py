@@ -11,17 +11,21 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401  (re-exported)
+from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401  (re-exported)
 from .ops.pool import (  # noqa: F401
-    adaptive_avg_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
+    adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, global_avg_pool2d, max_pool1d, max_pool2d,
 )
+# pad: PyTorch's F.pad (flat (left, right, top, bottom, ...) tuple, four modes), which also takes the numpy-style
+# pad_width of ops.movement.pad (still the Tensor method x.pad) when it is not a flat tuple of ints
+from .ops.resize import interpolate, pad  # noqa: F401
 from .ops.elementwise import (  # noqa: F401  (re-exported)
-    add, astype, clamp, clip, clone, div, eq, exp, ge, gt, le, log, lt, mul, ne, neg, operands, pow, relu, sigmoid,
+    add, astype, clamp, clip, clone, div, eq, erf, exp, ge, gt, le, log, lt, mul, ne, neg, operands, pow, relu, sigmoid,
     sub, tanh, where,
 )
 from .ops.matmul import matmul  # noqa: F401
+from .ops.normalization import batch_norm, group_norm, layer_norm, normalize  # noqa: F401
 from .ops.movement import (  # noqa: F401
-    broadcast_to, expand_dims, flip, getitem, pad, permute, reshape, scatter, squeeze, swapaxes, t, transpose,
+    broadcast_to, expand_dims, flip, getitem, permute, reshape, scatter, squeeze, swapaxes, t, transpose,
     unsqueeze, view,
 )
 from .ops.reduction import (  # noqa: F401
@@ -233,6 +237,25 @@ def hardswish(x: Tensor) -> Tensor:
     0 at -3 and 1 at 3, the outer pieces' slopes (as PyTorch)."""
     x = _floating(x, "hardswish")
     return where(x <= -3, 0.0, where(x < 3, x * (x + 3) * (1 / 6), x))
+
+
+_GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """The Gaussian error linear unit x * Phi(x), Phi the standard normal CDF (PyTorch's ``gelu``).
+
+    ``approximate="none"``: 0.5 x (1 + erf(x / sqrt 2)), derivative Phi(x) + x * e^(-x^2/2) / sqrt(2 pi).
+    ``approximate="tanh"``: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Both are composites of the
+    registered ``erf`` / ``tanh``, so gradients of any order follow."""
+    if not isinstance(approximate, str) or approximate not in _GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {', '.join(map(repr, _GELU_APPROXIMATIONS))}, "
+                         f"got {approximate!r}")
+    x = _floating(x, "gelu")
+    if approximate == "none":
+        return x * (erf(x * float(1 / np.sqrt(2.0))) + 1) * 0.5
+    inner = (x + x * x * x * 0.044715) * float(np.sqrt(2 / np.pi))
+    return x * (tanh(inner) + 1) * 0.5
 
 
 def _same_shape_or_broadcast(a: Tensor, b: Tensor, name: str) -> None:

@@ -66,7 +66,7 @@ METHODS: dict[str, Any] = {
     "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
     # elementwise
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "neg": ew.neg, "pow": ew.pow,
-    "exp": ew.exp, "log": ew.log, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
+    "exp": ew.exp, "log": ew.log, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh, "erf": ew.erf,
     "sqrt": F.sqrt, "square": F.square, "abs": F.abs, "clamp": ew.clamp, "clip": ew.clamp, "clone": ew.clone,
     "maximum": F.maximum, "minimum": F.minimum, "where": _where, "astype": ew.astype, "float": _float, "double": _double,
     # reductions
@@ -80,6 +80,7 @@ METHODS: dict[str, Any] = {
     "split": F.split, "chunk": F.chunk,
     # matmul, convolution, pooling
     "matmul": mm.matmul, "conv1d": conv.conv1d, "conv2d": conv.conv2d, "conv_transpose2d": conv.conv_transpose2d,
+    "conv_transpose1d": conv.conv_transpose1d,
     "max_pool1d": pool.max_pool1d, "max_pool2d": pool.max_pool2d, "avg_pool1d": pool.avg_pool1d,
     "avg_pool2d": pool.avg_pool2d, "global_avg_pool2d": pool.global_avg_pool2d,
     "adaptive_avg_pool2d": pool.adaptive_avg_pool2d,

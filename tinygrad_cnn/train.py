@@ -99,7 +99,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "cosine"
     dropout: float = 0.0
-    augment: int = 0  # random shifts of up to this many pixels (training images only)
+    augment: int = 0  # random crops with this much padding: shifts of up to this many pixels (training images)
+    flip: bool = False  # random horizontal flips (training images)
     seed: int = 0
     data_seed: int = 0
     limit_train: int | None = None
@@ -126,6 +127,8 @@ class TrainConfig:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"train: unknown {name} {getattr(self, name)!r}; choose from {', '.join(allowed)}")
+        if not isinstance(self.flip, (bool, np.bool_)):
+            raise ValueError(f"train: flip must be True or False, got {self.flip!r}")
         if self.dropout and not models.get_model(self.model).takes_dropout:
             raise ValueError(f"train: dropout is a layer of the {' and '.join(models.dropout_models())} model "
                              f"only, not of {self.model!r}")
@@ -182,6 +185,7 @@ class Run:
     evaluation: models.Evaluation | None = None
     dropout: float = 0.0
     dropout_rng: np.random.Generator | None = None
+    training_flag: bool = False
     wall: float = 0.0
     config: TrainConfig | None = None
     dataset: data_mod.Dataset | None = None
@@ -213,13 +217,17 @@ class Callback:
 
 def fit(apply: Callable[..., Tensor], params: Any, optimizer: optim.Optimizer, train_loader: Any,
         test_loader: Any, epochs: int, *, scheduler: optim.LRScheduler | None = None, dropout: float = 0.0,
-        dropout_rng: np.random.Generator | None = None, callbacks: Sequence[Callback] = (),
-        run: Run | None = None, diverged: Callable[[Run, float, int, int], str] | None = None,
+        dropout_rng: np.random.Generator | None = None, training_flag: bool = False,
+        callbacks: Sequence[Callback] = (), run: Run | None = None,
+        diverged: Callable[[Run, float, int, int], str] | None = None,
         grad_fn: Callable[..., Any] = value_and_grad) -> Run:
     """Train ``apply(params, x)`` on the cross-entropy: for each epoch up to ``epochs``, one optimizer step
     per batch of ``train_loader``, then ``scheduler.step()`` and an evaluation on ``test_loader``.
 
-    ``dropout`` > 0 passes ``dropout=`` and ``rng=dropout_rng`` to ``apply`` in training steps. ``run``
+    ``dropout`` > 0 passes ``dropout=`` and ``rng=dropout_rng`` to ``apply`` in training steps, and
+    ``training_flag`` passes ``training=True`` (batch norm). Batch-norm buffers in a parameter dict
+    (:func:`models.is_buffer`) are held out of the gradient and the update: only the training steps'
+    forward passes change them. ``run``
     continues a run (its ``epoch`` epochs are done; see :func:`train` for restoring one from a checkpoint);
     the other arguments then come from it. A loss that becomes NaN or infinite raises
     :class:`TrainingDiverged` before that step's update, with ``diverged(run, loss, epoch, step)`` as its
@@ -227,15 +235,18 @@ def fit(apply: Callable[..., Tensor], params: Any, optimizer: optim.Optimizer, t
     """
     if run is None:
         run = Run(apply, params, optimizer, train_loader, test_loader, epochs, scheduler,
-                  dropout=dropout, dropout_rng=dropout_rng)
+                  dropout=dropout, dropout_rng=dropout_rng, training_flag=training_flag)
     run.epochs = epochs
     drop, drop_rng = run.dropout, run.dropout_rng
+    kwargs: dict[str, Any] = {"dropout": drop, "rng": drop_rng} if drop > 0 else {}
+    if run.training_flag:
+        kwargs["training"] = True
+    buffers: dict[str, Tensor] = {}
+    if isinstance(run.params, dict):
+        trainable, buffers = models.split_buffers(run.params)
 
     def loss_fn(p: Any, x: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
-        if drop > 0:
-            logits = run.apply(p, Tensor(x), dropout=drop, rng=drop_rng)
-        else:
-            logits = run.apply(p, Tensor(x))
+        logits = run.apply({**p, **buffers} if buffers else p, Tensor(x), **kwargs)
         return F.cross_entropy(logits, y), logits
 
     step = grad_fn(loss_fn, has_aux=True)
@@ -250,7 +261,7 @@ def fit(apply: Callable[..., Tensor], params: Any, optimizer: optim.Optimizer, t
                 cb.on_epoch_begin(run, epoch)
             total, correct, seen = 0.0, 0, 0
             for i, (x, y) in enumerate(run.train_loader, 1):
-                (loss, logits), grads = step(run.params, x, y)
+                (loss, logits), grads = step(trainable if buffers else run.params, x, y)
                 lv = float(loss.item())
                 if not math.isfinite(lv):
                     msg = diverged(run, lv, epoch, i) if diverged is not None else (
@@ -512,7 +523,8 @@ def _restore(run: Run, ckpt: models.Checkpoint, cfg: TrainConfig, where: str | P
     if ckpt.model != cfg.model:
         raise models.CheckpointError(f"resume: {where} is a checkpoint of model {ckpt.model!r}, not {cfg.model!r}")
     names = {f.name for f in fields(TrainConfig)} - {"epochs"}
-    saved = {k: ckpt.config.get(k) for k in names}
+    defaults = TrainConfig()  # a field newer than the checkpoint has its default there
+    saved = {k: ckpt.config.get(k, getattr(defaults, k)) for k in names}
     wanted = {k: getattr(cfg, k) for k in names}
     for k in sorted(names):
         if saved[k] != wanted[k]:
@@ -604,23 +616,26 @@ def train(cfg: TrainConfig, out: str | Path | None = None, data_root: str | None
     ds = dataset or data_mod.load_dataset(cfg.data, data_root, seed=cfg.data_seed)
     if ds.num_classes > 10:
         raise ValueError(f"train: the zoo models have 10 outputs, {ds.name} has {ds.num_classes} classes")
-    train_loader = ds.loader("train", cfg.batch_size, seed=cfg.seed, limit=cfg.limit_train, shift=cfg.augment)
+    train_loader = ds.loader("train", cfg.batch_size, seed=cfg.seed, limit=cfg.limit_train, shift=cfg.augment,
+                               flip=cfg.flip)
     test_loader = ds.loader("test", cfg.eval_batch_size, limit=cfg.limit_test)
     params = spec.init(cfg.seed)
-    opt = make_optimizer(cfg, params)
+    opt = make_optimizer(cfg, models.split_buffers(params)[0])
     sched = make_scheduler(cfg, opt)
     dropout = cfg.dropout if spec.takes_dropout else 0.0
     run = Run(spec.apply, params, opt, train_loader, test_loader, cfg.epochs, sched, dropout=dropout,
-              dropout_rng=np.random.default_rng([cfg.seed, 1]), config=cfg, dataset=ds,
+              dropout_rng=np.random.default_rng([cfg.seed, 1]), training_flag=spec.takes_training,
+              config=cfg, dataset=ds,
               out=None if out is None else Path(out))
     if ckpt is not None:
         _restore(run, ckpt, cfg, checkpoint_path(resume))
     n_train, n_test = len(train_loader.labels), len(test_loader.labels)
-    log(f"training {cfg.model} ({models.num_parameters(params):,} parameters) on {ds.name}: {n_train} train / "
+    log(f"training {cfg.model} ({models.num_parameters(models.split_buffers(params)[0]):,} parameters) on {ds.name}: {n_train} train / "
         f"{n_test} test images, {cfg.epochs} epoch(s), batch {cfg.batch_size}, {cfg.optimizer} lr {opt.initial_lr:g}"
         f"{'' if sched is None else f' ({cfg.schedule} schedule)'}"
         f"{f', dropout {cfg.dropout:g}' if cfg.dropout else ''}"
-        f"{f', random shifts <= {cfg.augment} px' if cfg.augment else ''}")
+        f"{f', random crops padded by {cfg.augment} px' if cfg.augment else ''}"
+        f"{', random horizontal flips' if cfg.flip else ''}")
     if ckpt is not None:
         log(f"resuming from {checkpoint_path(resume)} after epoch {run.epoch}/{cfg.epochs}")
 

@@ -117,9 +117,10 @@ class Dataset:
         return len(self.classes)
 
     def loader(self, split: str, batch_size: int = 64, shuffle: bool | None = None, seed: int = 0,
-               drop_last: bool = False, limit: int | None = None, shift: int = 0) -> DataLoader:
+               drop_last: bool = False, limit: int | None = None, shift: int = 0, flip: bool = False) -> DataLoader:
         """A :class:`DataLoader` over ``split`` ('train' shuffles by default; 'test' does not), normalised
-        with the training mean and std. ``limit`` keeps only the first examples; ``shift`` augments."""
+        with the training mean and std. ``limit`` keeps only the first examples; ``shift`` and ``flip``
+        augment (random crops with padding, horizontal flips; see :class:`DataLoader`)."""
         if split not in ("train", "test"):
             raise ValueError(f"Dataset.loader: split must be 'train' or 'test', got {split!r}")
         x, y = (self.train_images, self.train_labels) if split == "train" else (self.test_images, self.test_labels)
@@ -129,7 +130,7 @@ class Dataset:
         if limit is not None:
             x, y = x[:limit], y[:limit]
         return DataLoader(x, y, batch_size, shuffle=split == "train" if shuffle is None else shuffle, seed=seed,
-                          drop_last=drop_last, mean=self.mean, std=self.std, shift=shift)
+                          drop_last=drop_last, mean=self.mean, std=self.std, shift=shift, flip=flip)
 
 
 def _pixel_stats(images: np.ndarray) -> tuple[float, float]:
@@ -382,9 +383,11 @@ class DataLoader:
 
     uint8 images are scaled to 0-1 first; float images are taken as they are. With ``shuffle`` each pass
     draws a new order from a generator seeded once with ``seed``, so a run repeats exactly. ``drop_last``
-    leaves out a final batch smaller than ``batch_size``. ``shift`` > 0 augments: each image moves by a
-    random whole number of pixels in [-shift, shift] along each axis, the uncovered border filled with
-    background (pixel 0), drawn from the same generator.
+    leaves out a final batch smaller than ``batch_size``. ``shift`` > 0 augments with random crops with
+    padding: each image is padded by ``shift`` background pixels (0) on every side and a random window of
+    its own size is cut out, i.e. it moves by a random whole number of pixels in [-shift, shift] along each
+    axis. ``flip`` mirrors each image left-right with probability 1/2. Both draw from the same generator
+    (crops, then flips, per batch), so an augmented run repeats exactly too.
 
     Arguments are checked (ValueError): the dataset must not be empty, ``batch_size`` is an int >= 1 (and
     not larger than the dataset with ``drop_last``, which would leave no batch), ``mean`` finite, ``std``
@@ -392,7 +395,8 @@ class DataLoader:
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int = 64, shuffle: bool = False,
-                 seed: int = 0, drop_last: bool = False, mean: float = 0.0, std: float = 1.0, shift: int = 0) -> None:
+                 seed: int = 0, drop_last: bool = False, mean: float = 0.0, std: float = 1.0, shift: int = 0,
+                 flip: bool = False) -> None:
         images, labels = np.asarray(images), np.asarray(labels)
         if images.ndim not in (3, 4):
             raise ValueError(f"DataLoader: images must be (N, H, W) or (N, C, H, W), got shape {images.shape}")
@@ -421,7 +425,10 @@ class DataLoader:
         if not isinstance(shift, (int, np.integer)) or shift < 0 or 2 * shift >= min(images.shape[-2:]):
             most = (min(images.shape[-2:]) - 1) // 2
             raise ValueError(f"DataLoader: shift must be an int in [0, {most}], got {shift!r}")
+        if not isinstance(flip, (bool, np.bool_)):
+            raise TypeError(f"DataLoader: flip must be True or False, got {flip!r}")
         self.images, self.labels = images, labels
+        self.flip = bool(flip)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
         self.mean, self.std, self.shift = float(mean), float(std), int(shift)
         self._rng = np.random.default_rng(seed)
@@ -452,6 +459,11 @@ class DataLoader:
         dy, dx = self._rng.integers(0, 2 * s + 1, (2, len(images)))
         return windows[np.arange(len(images)), ..., dy, dx, :, :]
 
+    def mirror(self, images: np.ndarray) -> np.ndarray:
+        """Each image flipped left-right (last axis reversed) with probability 1/2, the others as they are."""
+        chosen = self._rng.random(len(images)) < 0.5
+        return np.where(chosen.reshape((-1,) + (1,) * (images.ndim - 1)), images[..., ::-1], images)
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(self.labels)
         order = self._rng.permutation(n) if self.shuffle else None
@@ -461,6 +473,8 @@ class DataLoader:
             images = self.images[idx]
             if self.shift:
                 images = self.translate(images)
+            if self.flip:
+                images = self.mirror(images)
             yield self.normalize(images), self.labels[idx].astype(np.int64)
 
 

@@ -157,6 +157,94 @@ def mlp(params: Mapping[str, Tensor], x: Tensor, taps: dict[str, Tensor] | None 
         return F.linear(h, p["fc3.weight"], p["fc3.bias"])
 
 
+# -------------------------------------------------------------------- ResNet-8
+BUFFER_SUFFIXES = (".running_mean", ".running_var")
+
+
+def is_buffer(name: str) -> bool:
+    """Whether a parameter-dict entry is batch-norm state (running mean / variance), updated by training
+    steps in place but not by the optimizer."""
+    return name.endswith(BUFFER_SUFFIXES)
+
+
+def split_buffers(params: Mapping[str, Tensor]) -> tuple[Params, Params]:
+    """(trainable parameters, batch-norm buffers) of a parameter dict (see :func:`is_buffer`)."""
+    return ({k: v for k, v in params.items() if not is_buffer(k)},
+            {k: v for k, v in params.items() if is_buffer(k)})
+
+
+RESNET8_STAGES = ((16, 1), (32, 2), (64, 2))  # (channels, stride) of the three stages, one basic block each
+
+
+def _resnet8_layers() -> list[tuple[str, str, tuple[int, ...]]]:
+    """(name, kind, shape) in torchvision's naming: conv weights (no bias), batch norms (C,), the fc layer."""
+    layers: list[tuple[str, str, tuple[int, ...]]] = [("conv1", "conv", (16, 1, 3, 3)), ("bn1", "bn", (16,))]
+    cin = 16
+    for i, (c, stride) in enumerate(RESNET8_STAGES, 1):
+        b = f"layer{i}.0"
+        layers += [(f"{b}.conv1", "conv", (c, cin, 3, 3)), (f"{b}.bn1", "bn", (c,)),
+                   (f"{b}.conv2", "conv", (c, c, 3, 3)), (f"{b}.bn2", "bn", (c,))]
+        if stride != 1 or cin != c:
+            layers += [(f"{b}.downsample.0", "conv", (c, cin, 1, 1)), (f"{b}.downsample.1", "bn", (c,))]
+        cin = c
+    return layers + [("fc", "fc", (10, 64))]
+
+
+def resnet8_init(seed: int | np.random.Generator = 0, dtype: Any = np.float32) -> Params:
+    """ResNet-8's parameters and batch-norm buffers, torchvision's names and initialisation: convolutions
+    He-normal over fan_out (no bias), batch norms weight 1, bias 0, running mean 0 and variance 1, the fc
+    layer PyTorch's Linear default. The running statistics are Tensors that do not require grad."""
+    rng = init.as_rng(seed)
+    params: Params = {}
+    for name, kind, shape in _resnet8_layers():
+        if kind == "conv":
+            w = init.kaiming_normal(shape, mode="fan_out", nonlinearity="relu", rng=rng, dtype=dtype)
+            params[f"{name}.weight"] = Tensor(w, requires_grad=True, name=f"{name}.weight")
+        elif kind == "bn":
+            for k, v, grad in (("weight", 1.0, True), ("bias", 0.0, True), ("running_mean", 0.0, False),
+                               ("running_var", 1.0, False)):
+                params[f"{name}.{k}"] = Tensor(np.full(shape, v, dtype=dtype), requires_grad=grad, name=f"{name}.{k}")
+        else:
+            w, b = init.default_weight_and_bias(shape, True, rng, dtype)
+            params[f"{name}.weight"] = Tensor(w, requires_grad=True, name=f"{name}.weight")
+            params[f"{name}.bias"] = Tensor(b, requires_grad=True, name=f"{name}.bias")
+    return params
+
+
+def resnet8(params: Mapping[str, Tensor], x: Tensor, taps: dict[str, Tensor] | None = None,
+            training: bool = False, momentum: float = 0.1) -> Tensor:
+    """Logits (N, 10) of ResNet-8 for x (N, 1, 28, 28): He et al. 2016's CIFAR design at 28x28.
+
+    stem: conv 3x3 (16) -> BN -> ReLU; three stages of one basic block at 16, 32 and 64 channels, the last
+    two with stride 2 (28 -> 14 -> 7) and a 1x1 stride-2 projection (conv + BN) on the shortcut; a basic
+    block is relu(BN(conv3x3(relu(BN(conv3x3(h))))) + shortcut(h)). Then global average pooling and a
+    64 -> 10 dense layer. ``training`` normalises with batch statistics and updates the running ones in
+    ``params`` in place (with ``momentum``); otherwise the running statistics normalise.
+    """
+    p = params
+
+    def bn(name: str, h: Tensor) -> Tensor:
+        return F.batch_norm(h, p[f"{name}.running_mean"], p[f"{name}.running_var"], p[f"{name}.weight"],
+                            p[f"{name}.bias"], training=training, momentum=momentum)
+
+    with scope("conv1"):
+        h = _tap(taps, "conv1", F.relu(bn("bn1", F.conv2d(x, p["conv1.weight"], padding=1))))
+    cin = 16
+    for i, (c, stride) in enumerate(RESNET8_STAGES, 1):
+        b = f"layer{i}.0"
+        with scope(f"layer{i}"):
+            out = F.relu(bn(f"{b}.bn1", F.conv2d(h, p[f"{b}.conv1.weight"], stride=stride, padding=1)))
+            out = bn(f"{b}.bn2", F.conv2d(out, p[f"{b}.conv2.weight"], padding=1))
+            short = h
+            if stride != 1 or cin != c:
+                short = bn(f"{b}.downsample.1", F.conv2d(h, p[f"{b}.downsample.0.weight"], stride=stride))
+            h = _tap(taps, f"layer{i}", F.relu(out + short))
+        cin = c
+    h = F.global_avg_pool2d(h)
+    with scope("fc"):
+        return F.linear(h, p["fc.weight"], p["fc.bias"])
+
+
 # -------------------------------------------------------------------- the same networks as modules
 class LeNet5(nn.Module):
     """LeNet-5 as a module; ``LeNet5(seed)`` starts from exactly ``lenet5_init(seed)``."""
@@ -214,12 +302,57 @@ class MLP(nn.Module):
         return self.fc3(self.relu2(self.fc2(h)))
 
 
+class BasicBlock(nn.Module):
+    """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), 3x3 convolutions without bias; ``downsample``
+    (conv 1x1 with ``stride`` + BN) when the shape changes, as torchvision's BasicBlock."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1, dtype: Any = np.float32) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False, rng=0, dtype=dtype)
+        self.bn1, self.relu = nn.BatchNorm2d(cout, dtype=dtype), nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False, rng=0, dtype=dtype)
+        self.bn2 = nn.BatchNorm2d(cout, dtype=dtype)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False, rng=0, dtype=dtype),
+                                            nn.BatchNorm2d(cout, dtype=dtype))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet8(nn.Module):
+    """ResNet-8 as a module (see :func:`resnet8`); ``ResNet8(seed)`` starts from ``resnet8_init(seed)``. Its
+    ``state_dict`` adds each batch norm's ``num_batches_tracked`` counter to the functional dict's keys, so
+    it loads torchvision-style PyTorch state dicts by name."""
+
+    def __init__(self, seed: int | np.random.Generator = 0, dtype: Any = np.float32) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1, bias=False, rng=0, dtype=dtype)
+        self.bn1, self.relu = nn.BatchNorm2d(16, dtype=dtype), nn.ReLU()
+        cin = 16
+        for i, (c, stride) in enumerate(RESNET8_STAGES, 1):
+            setattr(self, f"layer{i}", nn.Sequential(BasicBlock(cin, c, stride, dtype)))
+            cin = c
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(64, 10, rng=0, dtype=dtype)
+        self.load_state_dict(resnet8_init(seed, dtype), strict=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.relu(self.bn1(self.conv1(x)))
+        h = self.layer3(self.layer2(self.layer1(h)))
+        return self.fc(F.global_avg_pool2d(h))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A zoo entry: the functional pair, the module class and a one-line description, and what training and
     plotting need to know about the network: the name of its first layer (``<first_layer>.weight``), of its
-    first convolution (None for a network without one), the shape (C, H, W) of one input image, and whether
-    ``apply`` takes ``dropout=`` and ``rng=``."""
+    first convolution (None for a network without one), the shape (C, H, W) of one input image, whether
+    ``apply`` takes ``dropout=`` and ``rng=``, and whether it takes ``training=`` (batch norm: True in training
+    steps, which then update the running statistics in the parameter dict; see :func:`split_buffers`)."""
 
     name: str
     init: Callable[..., Params]
@@ -230,6 +363,7 @@ class ModelSpec:
     first_conv: str | None = "conv1"
     input_shape: tuple[int, ...] = (1, 28, 28)
     takes_dropout: bool = False
+    takes_training: bool = False
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -237,6 +371,9 @@ MODELS: dict[str, ModelSpec] = {
     "cnn": ModelSpec("cnn", cnn_init, cnn, SmallCNN, "small CNN: conv 32@3x3, conv 64@3x3, dense 128-10",
                      takes_dropout=True),
     "mlp": ModelSpec("mlp", mlp_init, mlp, MLP, "MLP: dense 784-512-128-10", first_layer="fc1", first_conv=None),
+    "resnet8": ModelSpec("resnet8", resnet8_init, resnet8, ResNet8,
+                         "ResNet-8: 3x3 stem, basic blocks at 16/32/64 channels, batch norm, global average pool",
+                         takes_training=True),
 }
 
 
@@ -485,11 +622,12 @@ def params_from_checkpoint(ckpt: Checkpoint) -> Params:
         if ckpt.params[k].dtype.kind != "f":
             raise CheckpointError(f"checkpoint parameter {k!r} has dtype {ckpt.params[k].dtype}; parameters must "
                                   "be floating-point arrays")
-    return {k: Tensor(ckpt.params[k].copy(), requires_grad=True, name=k) for k in ref}
+    return {k: Tensor(ckpt.params[k].copy(), requires_grad=not is_buffer(k), name=k) for k in ref}
 
 
 __all__ = [
     "lenet5_init", "lenet5", "cnn_init", "cnn", "mlp_init", "mlp", "LeNet5", "SmallCNN", "MLP", "MODELS", "ModelSpec",
+    "resnet8_init", "resnet8", "ResNet8", "BasicBlock", "is_buffer", "split_buffers", "RESNET8_STAGES",
     "get_model", "dropout_models", "num_parameters", "summary", "confusion_matrix", "evaluate", "Evaluation",
     "save_checkpoint", "load_checkpoint", "params_from_checkpoint", "Checkpoint", "CheckpointError", "write_atomically",
 ]

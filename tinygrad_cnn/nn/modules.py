@@ -26,7 +26,12 @@ import numpy as np
 
 from .. import functional as F
 from . import init
+from ..core.registry import is_int
 from ..core.tensor import Tensor, no_grad, scope
+from ..ops.common import int_tuple
+from ..ops.conv import conv_pads
+from ..ops.pool import adaptive_output_size
+from ..ops.resize import interpolate_args
 
 IntOrPair = int | tuple[int, int]
 
@@ -78,6 +83,7 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_name", None)
         object.__setattr__(self, "_forward_hooks", [])
@@ -89,6 +95,14 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes such as {name!r}"
             )
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:  # reassigning a buffer keeps it a buffer, as in PyTorch
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name}: a buffer must be a Tensor or None, "
+                                f"got {type(value).__name__}")
+            buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Module):
@@ -104,6 +118,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        self.__dict__.get("_buffers", {}).pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
@@ -188,6 +203,49 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as state that is not trained (batch norm's running statistics): it is an attribute,
+        is listed by ``named_buffers()``, follows ``to(dtype)`` when floating point and, when ``persistent``,
+        is saved and loaded by ``state_dict()`` / ``load_state_dict()`` with the parameters."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"register_buffer: the name must be a non-empty string without dots, got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: {type(self).__name__} already has a parameter or module {name!r}")
+        self._buffers[name] = tensor
+        if not persistent:
+            object.__setattr__(self, "_non_persistent", self.__dict__.get("_non_persistent", set()) | {name})
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of the buffers that are not None, each shared tensor once."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mname, m in mods:
+            for bname, b in m.__dict__.get("_buffers", {}).items():
+                if b is None or id(b) in seen:
+                    continue
+                seen.add(id(b))
+                yield (f"{mname}.{bname}" if mname else bname), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """What state_dict holds, in PyTorch's order: per module, its parameters then its persistent buffers."""
+        seen: set[int] = set()
+        for mname, m in self.named_modules():
+            skip = m.__dict__.get("_non_persistent", set())
+            own = list(m._parameters.items()) + [(k, b) for k, b in m.__dict__.get("_buffers", {}).items()
+                                                 if b is not None and k not in skip]
+            for k, t in own:
+                if id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield (f"{mname}.{k}" if mname else k), t
+
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
         return int(sum(p.size for p in self.parameters()))
@@ -205,16 +263,17 @@ class Module:
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """{dotted name: copy of the parameter's array}, in registration order."""
-        return OrderedDict((k, p.data.copy()) for k, p in self.named_parameters())
+        """{dotted name: copy of the array} of every parameter and persistent buffer, in PyTorch's order
+        (each module's parameters, then its buffers, module by module)."""
+        return OrderedDict((k, p.data.copy()) for k, p in self._named_state())
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays (or Tensors) into the parameters, in place.
+        """Copy arrays (or Tensors) into the parameters and persistent buffers, in place.
 
-        Shapes and dtypes must match exactly (nothing is cast). With ``strict`` every parameter must be
-        given and no other key may appear; otherwise the missing and unexpected keys are returned.
+        Shapes and dtypes must match exactly (nothing is cast). With ``strict`` every parameter and buffer
+        must be given and no other key may appear; otherwise the missing and unexpected keys are returned.
         """
-        own = dict(self.named_parameters())
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
@@ -228,10 +287,10 @@ class Module:
             v = state[k]
             arr = v.data if isinstance(v, Tensor) else np.asarray(v)
             if arr.shape != p.shape:
-                raise ValueError(f"load_state_dict: {k} has shape {arr.shape}, the parameter has shape {p.shape}")
+                raise ValueError(f"load_state_dict: {k} has shape {arr.shape}, the module's has shape {p.shape}")
             if arr.dtype != p.dtype:
                 raise TypeError(
-                    f"load_state_dict: {k} has dtype {arr.dtype}, the parameter has dtype {p.dtype} "
+                    f"load_state_dict: {k} has dtype {arr.dtype}, the module's has dtype {p.dtype} "
                     "(convert the model with .to(dtype) or the state explicitly)"
                 )
         with no_grad():  # through Tensor.copy_: the parameters' versions are bumped
@@ -242,7 +301,8 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, dtype: np.typing.DTypeLike) -> Module:
-        """Convert every parameter to a float ``dtype`` (e.g. float64 for gradcheck), **in place**; returns self.
+        """Convert every parameter and floating-point buffer to a float ``dtype`` (e.g. float64 for gradcheck),
+        **in place**; returns self.
 
         Each parameter stays the same Tensor object (its data is replaced through ``Tensor.set_``, which bumps
         its version), so optimizers made earlier keep updating it (their state follows the new dtype at their
@@ -264,6 +324,9 @@ class Module:
                     p.set_(p.data.astype(dtype))
                     if grad is not None:
                         p.grad = grad.data.astype(dtype)
+            for b in self.buffers():
+                if b.dtype.kind == "f" and b.dtype != dtype:
+                    b.set_(b.data.astype(dtype))
         return self
 
     # ---------------------------------------------------------------- printing
@@ -315,14 +378,39 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+"""The ``padding_mode`` values of Conv1d and Conv2d, as PyTorch's."""
+
+
+def _check_padding_mode(cls: str, padding_mode: Any) -> str:
+    if not isinstance(padding_mode, str) or padding_mode not in PADDING_MODES:
+        raise ValueError(f"{cls}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+                         f"got {padding_mode!r}")
+    return padding_mode
+
+
+def _pad_mode(x: Tensor, pads: tuple[tuple[int, int], ...], mode: str, who: str) -> Tensor:
+    """x padded on its last ``len(pads)`` axes by (before, after) ``pads`` in ``mode`` ('reflect', 'replicate' or
+    'circular') with ``F.pad`` (the one place for padding modes: a gather, whose gradient adds the padded copies'
+    gradients onto the entries they copy). PyTorch's flat pad tuple lists the last axis first, which is its
+    ``_reversed_padding_repeated_twice``. Errors name ``who``."""
+    flat = tuple(e for p in reversed(pads) for e in p)
+    try:
+        return F.pad(x, flat, mode=mode)
+    except ValueError as e:
+        raise ValueError(f"{who}: padding_mode={mode!r}, padding {pads}: {e}") from None
+
+
 class _ConvNd(Module):
     _dims = 2
+    _transposed = False  # ConvTranspose*: weight (C_in, C_out/groups, *k)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, *, rng: init.RngLike = None,
-                 dtype: np.typing.DTypeLike = np.float32) -> None:
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *,
+                 rng: init.RngLike = None, dtype: np.typing.DTypeLike = np.float32) -> None:
         super().__init__()
         cls = type(self).__name__
+        self.padding_mode = _check_padding_mode(cls, padding_mode)
         if in_channels <= 0 or out_channels <= 0 or groups <= 0:
             raise ValueError(
                 f"{cls}: channels and groups must be positive, got {in_channels}, {out_channels}, {groups}"
@@ -339,9 +427,32 @@ class _ConvNd(Module):
             kernel = (int(kernel_size),)
         self.in_channels, self.out_channels, self.kernel_size = int(in_channels), int(out_channels), kernel
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, int(groups)
-        w, b = init.default_weight_and_bias((out_channels, in_channels // groups) + kernel, bias, rng, dtype)
+        if self._transposed:  # weight (C_in, C_out/groups, *k); torch's fan_in is weight.shape[1] * prod(k)
+            shape = (self.in_channels, self.out_channels // self.groups) + kernel
+            gen = init.as_rng(rng)
+            w, _ = init.default_weight_and_bias(shape, False, gen, dtype)
+            fan_in, _ = init.calculate_fan_in_and_fan_out(shape)
+            bound = 1.0 / float(np.sqrt(fan_in))
+            b = init.uniform((self.out_channels,), -bound, bound, gen, dtype) if bias else None
+        else:
+            w, b = init.default_weight_and_bias((out_channels, in_channels // groups) + kernel, bias, rng, dtype)
         self.weight = _param(w, "weight")
         self.bias = None if b is None else _param(b, "bias")
+
+    def _padded(self, x: Tensor) -> tuple[Tensor, Any]:
+        """The input and the padding to convolve it with: for padding_mode 'zeros' x and ``self.padding``; for
+        the other modes x padded in that mode (per side, as PyTorch's ``_reversed_padding_repeated_twice``)
+        and padding 0."""
+        if self.padding_mode == "zeros" or not isinstance(x, Tensor) or x.ndim != self._dims + 2:
+            return x, self.padding  # (a malformed input is worded by the functional conv)
+        cls, nd = type(self).__name__, self._dims
+        where = f"input {x.shape}, weight {self.weight.shape}"
+        s = int_tuple(cls, "stride", self.stride, nd, 1, where)
+        d = int_tuple(cls, "dilation", self.dilation, nd, 1, where)
+        pads = conv_pads(cls, self.padding, self.kernel_size, s, d, where)
+        if not any(e for p in pads for e in p):
+            return x, 0
+        return _pad_mode(x, pads, self.padding_mode, cls), 0
 
     def extra_repr(self) -> str:
         k = self.kernel_size if self._dims == 2 else self.kernel_size[0]
@@ -350,33 +461,114 @@ class _ConvNd(Module):
             s += f", padding={self.padding!r}"
         if self.dilation != 1:
             s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", 0) != 0:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
-        return s + ("" if self.bias is not None else ", bias=False")
+        s += "" if self.bias is not None else ", bias=False"
+        return s + ("" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode!r}")
 
 
 class Conv2d(_ConvNd):
     """2-D cross-correlation over (N, C_in, H, W); weight (C_out, C_in/groups, kH, kW), bias (C_out,).
 
-    ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True)``;
-    padding takes an int, a pair, 'valid' or 'same'. Weights and bias start as U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+    padding_mode='zeros')``; padding takes an int, a pair, ((top, bottom), (left, right)), 'valid' or 'same'.
+    ``padding_mode`` 'reflect', 'replicate' or 'circular' pads the input that way first and convolves with
+    padding 0, as PyTorch. Weights and bias start as U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     """
 
     _dims = 2
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=padding,
                         dilation=self.dilation, groups=self.groups)
 
 
 class Conv1d(_ConvNd):
-    """1-D cross-correlation over (N, C_in, L); weight (C_out, C_in/groups, k), bias (C_out,)."""
+    """1-D cross-correlation over (N, C_in, L); weight (C_out, C_in/groups, k), bias (C_out,); ``padding_mode``
+    as Conv2d's."""
 
     _dims = 1
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+        x, padding = self._padded(x)
+        return F.conv1d(x, self.weight, self.bias, stride=self.stride, padding=padding,
                         dilation=self.dilation, groups=self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", *, rng: init.RngLike = None,
+                 dtype: np.typing.DTypeLike = np.float32) -> None:
+        cls = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f"{cls}: only padding_mode='zeros' is supported (as in PyTorch), got {padding_mode!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, rng=rng, dtype=dtype)
+        self.output_padding = output_padding
+
+    def _output_padding(self, x: Tensor, output_size: Any) -> Any:
+        """``self.output_padding``, or the one that makes the output ``output_size`` (its last ``nd`` entries,
+        so (N, C, *size) works too), as PyTorch's ``_output_padding``."""
+        if output_size is None:
+            return self.output_padding
+        cls, nd = type(self).__name__, self._dims
+        if isinstance(output_size, Tensor) or not isinstance(output_size, (tuple, list)) or \
+                len(output_size) not in (nd, nd + 2) or not all(is_int(e) for e in output_size):
+            raise TypeError(f"{cls}: output_size must be a tuple of {nd} (or {nd + 2}) ints, got {output_size!r}")
+        if not isinstance(x, Tensor) or x.ndim != nd + 2:
+            return self.output_padding  # the functional conv words the error
+        where = f"input {x.shape}, weight {self.weight.shape}"
+        s = int_tuple(cls, "stride", self.stride, nd, 1, where)
+        p = int_tuple(cls, "padding", self.padding, nd, 0, where)
+        d = int_tuple(cls, "dilation", self.dilation, nd, 1, where)
+        size, ops = tuple(int(e) for e in output_size[-nd:]), []
+        for n, want, si, pi, di, k in zip(x.shape[2:], size, s, p, d, self.kernel_size):
+            lo = (n - 1) * si - 2 * pi + di * (k - 1) + 1
+            if not lo <= want <= lo + si - 1:
+                raise ValueError(f"{cls}: output_size {tuple(output_size)} is not reachable from input {x.shape}: "
+                                 f"each size must lie in [min, min + stride - 1], here min = {lo} and stride {si}")
+            ops.append(want - lo)
+        return tuple(ops)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C_in, L) (the input-gradient of Conv1d, an upsampling layer);
+    weight (C_in, C_out/groups, k), bias (C_out,), PyTorch's arguments and default initialisation:
+
+    ``ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+    bias=True, dilation=1)``. Output length (L - 1)s - 2p + d(k - 1) + output_padding + 1; ``forward(x,
+    output_size=...)`` picks the output_padding that gives that length instead.
+    """
+
+    _dims = 1
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        return F.conv_transpose1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                                  output_padding=self._output_padding(x, output_size), groups=self.groups,
+                                  dilation=self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C_in, H, W) (the input-gradient of Conv2d, an upsampling layer);
+    weight (C_in, C_out/groups, kH, kW), bias (C_out,), PyTorch's arguments and default initialisation
+    (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = C_out/groups * kH * kW, torch's fan of this layout):
+
+    ``ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+    bias=True, dilation=1)``; ``forward(x, output_size=...)`` as PyTorch's.
+    """
+
+    _dims = 2
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                                  output_padding=self._output_padding(x, output_size), dilation=self.dilation,
+                                  groups=self.groups)
 
 
 # -------------------------------------------------------------------- pooling
@@ -415,6 +607,58 @@ class AvgPool1d(_Pool):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding)
+
+
+class _AdaptivePool(Module):
+    """An adaptive pooling of (N, C, H, W) to ``output_size`` (an int or a pair; None keeps that size),
+    checked when the module is made."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        adaptive_output_size(type(self).__name__, output_size)
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Mean over PyTorch's adaptive bins [floor(i H/h), ceil((i+1) H/h)) x [floor(j W/w), ceil((j+1) W/w))
+    (``F.adaptive_avg_pool2d``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool):
+    """Maximum over PyTorch's adaptive bins; the gradient goes to each bin's first maximum
+    (``F.adaptive_max_pool2d``)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_max_pool2d(x, self.output_size)
+
+
+class Upsample(Module):
+    """``F.interpolate`` of (N, C, H, W) to ``size`` or by ``scale_factor``, mode 'nearest' or 'bilinear'
+    (as ``torch.nn.Upsample``); the arguments are checked when the module is made."""
+
+    def __init__(self, size: int | tuple[int, int] | None = None,
+                 scale_factor: float | tuple[float, float] | None = None, mode: str = "nearest", align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        interpolate_args(size, scale_factor, mode, align_corners, recompute_scale_factor, name="Upsample")
+        self.size = size
+        self.scale_factor = (tuple(float(s) for s in scale_factor) if isinstance(scale_factor, (tuple, list))
+                             else None if scale_factor is None else float(scale_factor))
+        self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return f"{info}, mode={self.mode!r}"
 
 
 # -------------------------------------------------------------------- parameter-free layers
@@ -515,6 +759,19 @@ class Hardswish(_Activation):
     """x * relu6(x + 3) / 6 (``F.hardswish``)."""
 
     fn = staticmethod(F.hardswish)
+
+
+class GELU(_Activation):
+    """x * Phi(x): 0.5 x (1 + erf(x / sqrt 2)), or with ``approximate="tanh"``
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (``F.gelu``)."""
+
+    fn = staticmethod(F.gelu)
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__(approximate=approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.kwargs['approximate']!r}"  # GELU(approximate='none'), as PyTorch
 
 
 class Identity(Module):
@@ -619,6 +876,144 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+# -------------------------------------------------------------------- normalisation
+def _positive(who: str, what: str, v: Any) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{who}: {what} must be a positive int, got {v!r}")
+    return int(v)
+
+
+class _BatchNorm(Module):
+    """PyTorch's batch norm: ``weight`` (ones) and ``bias`` (zeros) when ``affine``; buffers
+    ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` when
+    ``track_running_stats``. Training mode normalises with the batch statistics and updates the running
+    ones; evaluation mode normalises with the running ones (or with the batch's, without running stats).
+    ``momentum=None`` averages all batches so far (cumulative moving average)."""
+
+    _ndims: tuple[int, ...] = (2, 3)
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, *, dtype: np.typing.DTypeLike = np.float32) -> None:
+        super().__init__()
+        cls = type(self).__name__
+        self.num_features = _positive(cls, "num_features", num_features)
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
+            raise ValueError(f"{cls}: eps must be a finite number >= 0, got {eps!r}")
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
+                                     or not 0 <= momentum <= 1):
+            raise ValueError(f"{cls}: momentum must be None or a number in [0, 1], got {momentum!r}")
+        self.eps, self.momentum = float(eps), None if momentum is None else float(momentum)
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        c = self.num_features
+        self.weight = _param(np.ones(c, dtype=dtype), "weight") if affine else None
+        self.bias = _param(np.zeros(c, dtype=dtype), "bias") if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(c, dtype=dtype), name="running_mean"))
+            self.register_buffer("running_var", Tensor(np.ones(c, dtype=dtype), name="running_var"))
+            self.register_buffer("num_batches_tracked", Tensor(np.zeros((), dtype=np.int64),
+                                                               name="num_batches_tracked"))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, variance 1, no batches seen."""
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        cls = type(self).__name__
+        if not isinstance(x, Tensor) or x.ndim not in self._ndims:
+            dims = " or ".join(f"{n}-D" for n in self._ndims)
+            raise ValueError(f"{cls}: expected a {dims} input, got shape {getattr(x, 'shape', x)}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{cls}: expected {self.num_features} channels (dimension 1), got input of shape "
+                             f"{x.shape}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or self.running_mean is None, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm of (N, C) or (N, C, L) inputs over N (and L), per channel (see :func:`F.batch_norm`)."""
+
+    _ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm of (N, C, H, W) inputs over N, H and W, per channel (see :func:`F.batch_norm`)."""
+
+    _ndims = (4,)
+
+
+class LayerNorm(Module):
+    """Layer norm over the trailing ``normalized_shape`` dimensions; ``weight`` (ones) and ``bias`` (zeros)
+    of that shape when ``elementwise_affine`` (``bias=False`` drops the bias), as PyTorch."""
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, *,
+                 dtype: np.typing.DTypeLike = np.float32) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+        if not isinstance(shape, (tuple, list)) or not shape or any(
+                isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a non-empty sequence of them, "
+                             f"got {normalized_shape!r}")
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
+            raise ValueError(f"LayerNorm: eps must be a finite number >= 0, got {eps!r}")
+        self.normalized_shape, self.eps = tuple(int(d) for d in shape), float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        affine = self.elementwise_affine
+        self.weight = _param(np.ones(self.normalized_shape, dtype=dtype), "weight") if affine else None
+        self.bias = _param(np.zeros(self.normalized_shape, dtype=dtype), "bias") if affine and bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps:g}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Group norm: ``num_channels`` in ``num_groups`` groups, each normalised over its channels and positions;
+    per-channel ``weight`` (ones) and ``bias`` (zeros) when ``affine``, as PyTorch."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, *,
+                 dtype: np.typing.DTypeLike = np.float32) -> None:
+        super().__init__()
+        self.num_groups = _positive("GroupNorm", "num_groups", num_groups)
+        self.num_channels = _positive("GroupNorm", "num_channels", num_channels)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
+            raise ValueError(f"GroupNorm: eps must be a finite number >= 0, got {eps!r}")
+        self.eps, self.affine = float(eps), bool(affine)
+        self.weight = _param(np.ones(num_channels, dtype=dtype), "weight") if affine else None
+        self.bias = _param(np.zeros(num_channels, dtype=dtype), "bias") if affine else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if isinstance(x, Tensor) and x.ndim >= 2 and x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected {self.num_channels} channels (dimension 1), got input of shape "
+                             f"{x.shape}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps:g}, affine={self.affine}"
 
 
 class Sequential(Module):
@@ -865,9 +1260,10 @@ class MSELoss(Module):
 
 
 __all__ = [
-    "Module", "Parameter", "Linear", "Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "ReLU",
-    "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "SiLU", "Mish", "ReLU6", "Hardswish",
+    "Module", "Parameter", "Linear", "Conv2d", "Conv1d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool2d",
+    "AvgPool2d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "ReLU",
+    "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "Hardtanh", "SiLU", "Mish", "ReLU6", "Hardswish", "GELU",
     "Identity", "Flatten", "Dropout", "Dropout2d", "Sequential", "ModuleList", "ModuleDict", "Softmax",
     "LogSoftmax", "CrossEntropyLoss", "MSELoss", "dropout", "dropout2d", "IncompatibleKeys",
-    "register_module_forward_hook", "RemovableHandle",
+    "register_module_forward_hook", "RemovableHandle", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm",
 ]

@@ -26,7 +26,8 @@ from ..core.tensor import Tensor
 from . import planner
 from .common import Pair, Pads, check_pair, float_tensors, int_tuple, out_size, positive_int
 
-Padding = int | tuple[int, int] | str
+Padding = int | tuple[int, ...] | tuple[tuple[int, int], ...] | str
+"""A conv's padding: an int, one int per axis, one (before, after) pair per axis, 'valid' or 'same'."""
 
 
 # ---------------------------------------------------------------- the kernels: the planner picks an algorithm
@@ -212,6 +213,47 @@ _conv2d_weight_grad = register_op(
 
 
 # ---------------------------------------------------------------- public functions
+def _is_side_pairs(v: Any) -> bool:
+    """Whether ``v`` is written per side: a tuple (or list) holding (before, after) pairs."""
+    return isinstance(v, (tuple, list)) and any(isinstance(p, (tuple, list)) for p in v)
+
+
+def conv_pads(name: str, padding: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
+              dilation: tuple[int, ...], where: str = "") -> tuple[tuple[int, int], ...]:
+    """A convolution's ``padding`` argument as (before, after) per spatial axis (``nd = len(kernel)``).
+
+    Accepted: an int (every side); a tuple of ``nd`` ints (both sides of each axis, PyTorch's meaning);
+    ``nd`` (before, after) pairs per side (for 2-D ``((top, bottom), (left, right))``, for 1-D
+    ``((left, right),)``); 'valid' (none); 'same' (stride 1 only: d(k-1) in total per axis, the odd one at the
+    end, as PyTorch). A malformed value is a TypeError, a negative side a ValueError; both name ``name`` and
+    the shapes in ``where``.
+    """
+    nd, at = len(kernel), f" ({where})" if where else ""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(e != 1 for e in stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions "
+                                 f"(stride {stride}){at}")
+            return tuple(((di * (k - 1)) // 2, di * (k - 1) - (di * (k - 1)) // 2) for k, di in zip(kernel, dilation))
+        raise ValueError(f"{name}: padding must be an int, a tuple, (before, after) pairs, 'valid' or 'same', "
+                         f"got {padding!r}{at}")
+    if _is_side_pairs(padding):
+        sides = "((top, bottom), (left, right))" if nd == 2 else "((left, right),)"
+        if len(padding) != nd or not all(isinstance(p, (tuple, list)) and len(p) == 2 and all(is_int(e) for e in p)
+                                         for p in padding):
+            raise TypeError(f"{name}: padding per side must be {sides} of ints (not bools), got {padding!r}{at}")
+        pads = tuple((int(p[0]), int(p[1])) for p in padding)
+        if any(e < 0 for p in pads for e in p):
+            raise ValueError(f"{name}: padding must be >= 0 on every side {sides}, got {pads}{at}")
+        return pads
+    if nd == 1 and isinstance(padding, (tuple, list)) and len(padding) == 2:
+        raise TypeError(f"{name}: padding must be an int, a 1-tuple (PyTorch's meaning) or ((left, right),) for "
+                        f"different sides, got {padding!r}{at}")
+    return tuple((p, p) for p in int_tuple(name, "padding", padding, nd, 0, where))
+
+
 def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, padding: Any, dilation: Any,
                groups: Any, nd: int) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...], int]:
     """Validate and normalise conv arguments for ``nd`` spatial axes (1 or 2); messages name ``name``."""
@@ -225,18 +267,7 @@ def _conv_args(name: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, p
     groups = positive_int(name, "groups", groups, where)
     s = int_tuple(name, "stride", stride, nd, 1, where)
     d = int_tuple(name, "dilation", dilation, nd, 1, where)
-    ks = w.shape[2:]
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = ((0, 0),) * nd
-        elif padding == "same":
-            if any(e != 1 for e in s):
-                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride {s})")
-            pads = tuple(((di * (k - 1)) // 2, di * (k - 1) - (di * (k - 1)) // 2) for k, di in zip(ks, d))
-        else:
-            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-    else:
-        pads = tuple((p, p) for p in int_tuple(name, "padding", padding, nd, 0, where))
+    pads = conv_pads(name, padding, w.shape[2:], s, d, where)
     try:
         _check_geometry(x.shape, w.shape, s, pads, d, groups)
     except ValueError as e:
@@ -259,8 +290,10 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | Pair = 1
         y[n, o, p, q] = b[o] + sum_{c, i, j} x_pad[n, g*C_in/G + c, p*s + i*d, q*s + j*d] * w[o, c, i, j]
 
     with g = o // (C_out/G) the group of channel o. Output size per axis: floor((n + 2p - d(k-1) - 1)/s) + 1.
-    ``padding`` is an int, a pair, 'valid' (0) or 'same' (stride 1 only; an odd total pads one more at the
-    bottom/right, as PyTorch does).
+    ``padding`` is an int, a pair (both sides of H, of W), ((top, bottom), (left, right)) for different sides
+    (the primitive pads each side on its own, so this costs nothing extra), 'valid' (0) or 'same' (stride 1
+    only; an odd total pads one more at the bottom/right, as PyTorch does). Padding is with zeros; for
+    reflect/replicate/circular pad first (``nn.Conv2d(padding_mode=...)`` does).
     """
     s, p, d, g = _conv_args("conv2d", x, w, b, stride, padding, dilation, groups, 2)
     return _add_bias(_conv2d(x, w, stride=s, padding=p, dilation=d, groups=g), b)
@@ -271,7 +304,8 @@ def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
     """1-D convolution (cross-correlation), PyTorch's ``F.conv1d``: x (N, C_in, L), w (C_out, C_in/groups, k).
 
     y[n, o, t] = b[o] + sum_{c, i} x_pad[n, g*C_in/G + c, t*s + i*d] * w[o, c, i]; computed as conv2d on a
-    height-1 image.
+    height-1 image. ``padding`` is an int or a 1-tuple (both ends, PyTorch's meaning), ((left, right),) for
+    different ends, 'valid' or 'same'.
     """
     s, p, d, g = _conv_args("conv1d", x, w, b, stride, padding, dilation, groups, 1)
     y = _conv2d(x.reshape(x.shape[:2] + (1, x.shape[2])), w.reshape(w.shape[:2] + (1, w.shape[2])),
@@ -290,17 +324,41 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int 
 
     Output size per axis: (n - 1)s - 2 pad + d(k - 1) + output_padding + 1.
     """
-    name = "conv_transpose2d"
+    return _conv_transpose("conv_transpose2d", 2, x, w, b, stride, padding, output_padding, dilation, groups)
+
+
+def conv_transpose1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int] = 1,
+                     padding: int | tuple[int] = 0, output_padding: int | tuple[int] = 0, groups: int = 1,
+                     dilation: int | tuple[int] = 1) -> Tensor:
+    """1-D transposed convolution, PyTorch's ``F.conv_transpose1d`` (its argument order: groups before dilation,
+    unlike this package's ``conv_transpose2d``): the input-gradient of conv1d.
+
+    x (N, C_in, L), w (C_in, C_out/groups, k), b (C_out,) or None::
+
+        y[n, c, t*s + i*d - pad] += x[n, o, t] * w[o, c, i]
+
+    Output length: (L - 1)s - 2 pad + d(k - 1) + output_padding + 1. Computed as conv_transpose2d on a
+    height-1 image (reshapes around the same primitive), so every gradient order comes with it.
+    """
+    return _conv_transpose("conv_transpose1d", 1, x, w, b, stride, padding, output_padding, dilation, groups)
+
+
+def _conv_transpose(name: str, nd: int, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, padding: Any,
+                    output_padding: Any, dilation: Any, groups: Any) -> Tensor:
+    """conv_transpose1d / conv_transpose2d (``nd`` spatial axes): check the arguments (errors name ``name`` and
+    the caller's shapes), then run the conv_transpose2d primitive, on a height-1 image when ``nd`` is 1."""
     float_tensors(name, x, w, *([] if b is None else [b]))
-    if x.ndim != 4 or w.ndim != 4:
-        raise ValueError(f"{name}: needs input (N, C_in, H, W) and weight (C_in, C_out/groups, kH, kW), "
+    if x.ndim != nd + 2 or w.ndim != nd + 2:
+        layout = ("(N, C_in, L)", "(C_in, C_out/groups, k)") if nd == 1 else \
+            ("(N, C_in, H, W)", "(C_in, C_out/groups, kH, kW)")
+        raise ValueError(f"{name}: needs input {layout[0]} and weight {layout[1]}, "
                          f"got shapes {x.shape} and {w.shape}")
     where = f"input {x.shape}, weight {w.shape}"
     g = positive_int(name, "groups", groups, where)
-    s = int_tuple(name, "stride", stride, 2, 1, where)
-    d = int_tuple(name, "dilation", dilation, 2, 1, where)
-    p = int_tuple(name, "padding", padding, 2, 0, where)
-    op = int_tuple(name, "output_padding", output_padding, 2, 0, where)
+    s = int_tuple(name, "stride", stride, nd, 1, where)
+    d = int_tuple(name, "dilation", dilation, nd, 1, where)
+    p = int_tuple(name, "padding", padding, nd, 0, where)
+    op = int_tuple(name, "output_padding", output_padding, nd, 0, where)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{name}: channel mismatch: input {x.shape} has C_in={x.shape[1]} but weight {w.shape} "
                          f"expects {w.shape[0]}")
@@ -316,11 +374,15 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int 
     if b is not None and b.shape != (w.shape[1] * g,):
         raise ValueError(f"{name}: bias must have shape ({w.shape[1] * g},) for weight {w.shape} and groups={g}, "
                          f"got {b.shape}")
+    if nd == 1:  # a height-1 image: kernel height 1, no stride, padding or dilation along it
+        x, w = x.reshape(x.shape[:2] + (1, x.shape[2])), w.reshape(w.shape[:2] + (1, w.shape[2]))
+        s, d, p, size = (1,) + s, (1,) + d, (0,) + p, (1,) + size
     pads = ((p[0], p[0]), (p[1], p[1]))
     full = tuple(out_size(n, k, si, pp, di) for n, k, si, pp, di in zip(size, w.shape[2:], s, pads, d))
     if full != x.shape[2:]:  # output_padding >= stride: the conv of `size` has outputs x does not reach
         x = x.pad(((0, 0), (0, 0), (0, full[0] - x.shape[2]), (0, full[1] - x.shape[3])))
-    return _add_bias(_conv_transpose2d(x, w, stride=s, padding=pads, dilation=d, groups=g, input_size=size), b)
+    y = _conv_transpose2d(x, w, stride=s, padding=pads, dilation=d, groups=g, input_size=size)
+    return _add_bias(y.reshape(y.shape[:2] + y.shape[3:]) if nd == 1 else y, b)
 
 
-__all__ = ["Padding", "conv2d", "conv1d", "conv_transpose2d"]
+__all__ = ["Padding", "conv_pads", "conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d"]

@@ -407,6 +407,79 @@ _tanh = register_op(
     kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
 )
 
+# erf: FreeBSD's s_erf.c (Sun's fdlibm, as in Go's math.Erf), vectorised. Rational approximations on
+# [0, 0.84375), [0.84375, 1.25), [1.25, 1/0.35) and [1/0.35, 6); 1 from 6 on; odd in x.
+_ERX = 8.45062911510467529297e-01  # erf(1) rounded to 24 bits
+_EFX, _EFX8 = 1.28379167095512586316e-01, 1.02703333676410069053e+00  # 2/sqrt(pi) - 1, and 8 times it
+_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
+_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+       1.32494738004321644526e-04, -3.96022827877536812320e-06)
+_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+       -2.16637559486879084300e-03)
+_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
+_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
+_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+       6.57024977031928170135e+00, -6.04244152148580987438e-02)
+_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+       -4.83519191608651397019e+02)
+_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+       -2.24409524465858183362e+01)
+
+
+def _poly(c: tuple[float, ...], s: np.ndarray) -> np.ndarray:
+    """c[0] + c[1] s + c[2] s^2 + ... by Horner's rule."""
+    out = np.full_like(s, c[-1])
+    for a in c[-2::-1]:
+        out = out * s + a
+    return out
+
+
+def _erf_forward(x: np.ndarray) -> np.ndarray:
+    """erf x = 2/sqrt(pi) * integral_0^x e^(-t^2) dt, to about 1 ulp in float64 (fdlibm's algorithm; float32
+    computes in float64 and rounds once; float32 for integer and boolean tensors); erf(+-inf) = +-1, erf(nan)
+    = nan, erf(-0) = -0."""
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    xd = np.asarray(x, dtype=np.float64)
+    a = np.abs(xd)
+    # |x| < 0.84375: x + x R(x^2); below 2^-28 R is 2/sqrt(pi) - 1 (scaled by 8 for subnormals)
+    # (each branch sees |x| clipped to its range, so that no branch overflows where it is not used)
+    b = np.minimum(a, 0.84375)
+    z = b * b
+    small = np.where(b < 2.848094538889218e-306, 0.125 * (8.0 * b + _EFX8 * b), b + _EFX * b)
+    y0 = np.where(b < 2.0 ** -28, small, b + b * (_poly(_PP, z) / _poly(_QQ, z)))
+    # 0.84375 <= |x| < 1.25: erx + P(s) / Q(s), s = |x| - 1
+    s = np.clip(a, 0.84375, 1.25) - 1.0
+    y1 = _ERX + _poly(_PA, s) / _poly(_QA, s)
+    # 1.25 <= |x| < 6: 1 - e^(-x^2 - 0.5625 + R(1/x^2) / S(1/x^2)) / |x|, with x^2 split as in fdlibm
+    t = np.clip(a, 1.25, 6.0)  # keeps 1/t^2 and the exponentials finite where this branch is not used
+    w = 1.0 / (t * t)
+    low = t < 1 / 0.35
+    rs = np.where(low, _poly(_RA, w) / _poly(_SA, w), _poly(_RB, w) / _poly(_SB, w))
+    hi = (t.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)  # t to its upper 32 bits
+    y2 = 1.0 - np.exp(-hi * hi - 0.5625) * np.exp((hi - t) * (hi + t) + rs) / t
+    y = np.where(a < 0.84375, y0, np.where(a < 1.25, y1, np.where(a < 6.0, y2, 1.0)))
+    y = np.where(np.isnan(xd), xd, np.copysign(y, xd))
+    return y.astype(dt, copy=False)
+
+
+def _erf_vjp(g: Tensor, out: Tensor, x: Tensor) -> Tensor:
+    return g * (-(x * x)).exp() * (2 / np.sqrt(np.pi))
+
+
+_erf = register_op(
+    "erf", _erf_forward, vjps=(_erf_vjp,),
+    formula="y = erf x = 2/sqrt(pi) * int_0^x e^(-t^2) dt;  dx = g * 2/sqrt(pi) * e^(-x^2)",
+    kind="elementwise", domain=(normal,), samples=_samples_from_domain(normal),
+)
+
 
 def _unsupported_dtype(x_dtype: np.dtype, dt: np.dtype) -> str:
     return (f"cannot cast {x_dtype} to {dt.name}: the engine computes with float32 and float64 (float16 is "
@@ -501,6 +574,12 @@ def tanh(x: Tensor) -> Tensor:
     return _tanh(x)
 
 
+def erf(x: Tensor) -> Tensor:
+    """The Gauss error function erf x = 2/sqrt(pi) * integral_0^x e^(-t^2) dt, to about 1 ulp (fdlibm's
+    algorithm; float32 for integer and boolean tensors); its derivative is 2/sqrt(pi) * e^(-x^2)."""
+    return _erf(x)
+
+
 def astype(x: Tensor, dtype: np.typing.DTypeLike) -> Tensor:
     """The tensor converted to ``dtype``.
 
@@ -579,17 +658,27 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Out-of-place clip to ``[min, max]`` (numbers or tensors, broadcast), composed of ``where``: the
     gradient passes where ``min <= x <= max``, as in PyTorch (at a bound too), and goes to a tensor bound
     where it was chosen. ``min > max`` gives ``max`` everywhere, as in PyTorch; ``clamp_`` is the in-place
-    form."""
+    form. A NaN in ``x`` or in a bound gives NaN there with no gradient to anything (as PyTorch: its mask
+    ``min <= x <= max`` is false at NaN)."""
     if min is None and max is None:
         raise ValueError("clamp: give min, max or both")
     _check_bound("clamp", min)
     _check_bound("clamp", max)
     x = as_tensor(x)
+    y = x
     if min is not None:
-        x = where(x < min, min, x)
+        y = where(y < min, min, y)
     if max is not None:
-        x = where(x > max, max, x)
-    return x
+        y = where(y > max, max, y)
+    if y.dtype.kind == "f":
+        nan = np.isnan(x.data) if x.dtype.kind == "f" else False
+        for bound in (min, max):
+            b = bound.data if isinstance(bound, Tensor) else bound
+            if b is not None and np.asarray(b).dtype.kind == "f":
+                nan = nan | np.isnan(b)
+        if np.any(nan):
+            y = where(Tensor.wrap(np.broadcast_to(nan, y.shape)), Tensor.wrap(np.array(np.nan, y.dtype)), y)
+    return y
 
 
 clip = clamp
@@ -607,5 +696,5 @@ def clone(x: Tensor) -> Tensor:
 __all__ = [
     "normal", "positive", "away_from_zero", "kinked", "boolean", "broadcast_shape", "result_dtype", "pair",
     "operands", "add", "sub", "mul", "div", "neg", "pow", "rpow", "exp", "log", "relu", "sigmoid", "tanh", "astype",
-    "where", "eq", "ne", "lt", "le", "gt", "ge", "clamp", "clip", "clone",
+    "erf", "where", "eq", "ne", "lt", "le", "gt", "ge", "clamp", "clip", "clone",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 from ..core.registry import Sample, register_op
 from ..core.tensor import Tensor
 from .common import check_pair, int_tuple, pad_into, scratch
+from .movement import getitem
 
 Pair = tuple[int, int]
 
@@ -396,7 +397,7 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
         raise ValueError(f"{name}: input must be a 4-D Tensor (N, C, H, W), got shape {getattr(x, 'shape', x)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating-point input, got {x.dtype}")
-    oh, ow = int_tuple(name, "output_size", output_size, 2, 1, f"input {x.shape}")
+    oh, ow = adaptive_output_size(name, output_size, x.shape)
     h, w = x.shape[2:]
     if h % oh == 0 and w % ow == 0:
         return _avg_pool2d(x, kernel_size=(h // oh, w // ow), stride=(h // oh, w // ow), padding=(0, 0))
@@ -404,6 +405,64 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
     return (Tensor.wrap(ah) @ x) @ Tensor.wrap(np.ascontiguousarray(aw.T))
 
 
+def adaptive_output_size(name: str, output_size: Any, input_shape: tuple[int, ...] | None = None) -> Any:
+    """An adaptive pooling's ``output_size`` (an int, or a pair whose entries are ints >= 1 or None, None
+    keeping the input's size along that axis, as PyTorch) as (h_out, w_out) for input (N, C, H, W); without
+    ``input_shape`` (a module checking its argument) the None entries stay None. Errors name ``name``."""
+    where = "" if input_shape is None else f"input {input_shape}"
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2 and any(s is None for s in output_size):
+        fill = input_shape[2:] if input_shape is not None and len(input_shape) == 4 else (1, 1)
+        sizes = int_tuple(name, "output_size", tuple(f if s is None else s for s, f in zip(output_size, fill)), 2, 1,
+                          where)
+        return sizes if input_shape is not None else tuple(None if s is None else c for s, c in zip(output_size, sizes))
+    return int_tuple(name, "output_size", output_size, 2, 1, where)
+
+
+def _bin_rows(n: int, m: int) -> np.ndarray:
+    """(m, k) input indices of PyTorch's adaptive bins [floor(i n/m), ceil((i+1) n/m)), k the widest bin;
+    a shorter bin repeats its last index (which changes neither its maximum nor the first one of them)."""
+    i = np.arange(m)
+    lo, hi = (i * n) // m, -(-((i + 1) * n) // m)
+    k = int((hi - lo).max())
+    return np.minimum(lo[:, None] + np.arange(k)[None, :], hi[:, None] - 1)
+
+
+def adaptive_max_pool2d(x: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:
+    """PyTorch's ``F.adaptive_max_pool2d``: y[n, c, i, j] = max of x[n, c, a, b] over the bin
+    a in [floor(i H/h), ceil((i+1) H/h)), b in [floor(j W/w), ceil((j+1) W/w)) (bins overlap when h does not
+    divide H). ``output_size`` is an int or a pair; a None entry keeps the input's size.
+
+    The gradient goes to each bin's maximum, the first one in row-major order among equal values (a bin
+    holding NaN outputs NaN and routes to its last NaN), as PyTorch; overlapping bins add up. Evenly divisible
+    sizes run as max_pool2d; others gather every bin at once (one numpy fancy index, padded to the widest bin),
+    take its argmax, and pick the maxima with ``getitem``, so the VJP is the scatter-add to the argmax and
+    gradients of any order work."""
+    name = "adaptive_max_pool2d"
+    if not isinstance(x, Tensor) or x.ndim != 4:
+        raise ValueError(f"{name}: input must be a 4-D Tensor (N, C, H, W), got shape {getattr(x, 'shape', x)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: needs a floating-point input, got {x.dtype} (shape {x.shape})")
+    n, c, h, w = x.shape
+    if h < 1 or w < 1 or c < 1:
+        raise ValueError(f"{name}: the channel and spatial sizes must be >= 1, got input {x.shape}")
+    oh, ow = adaptive_output_size(name, output_size, x.shape)
+    if h % oh == 0 and w % ow == 0:
+        return _max_pool2d(x, kernel_size=(h // oh, w // ow), stride=(h // oh, w // ow), padding=(0, 0))
+    rows, cols = _bin_rows(h, oh), _bin_rows(w, ow)
+    kh, kw = rows.shape[1], cols.shape[1]
+    bins = x.data[:, :, rows[:, None, :, None], cols[None, :, None, :]].reshape(n, c, oh, ow, kh * kw)
+    k = np.argmax(bins, axis=-1)  # the first maximum in row-major order (numpy's argmax takes the first)
+    nan = np.isnan(bins)
+    if nan.any():  # PyTorch routes a bin holding NaN to its last NaN
+        last = kh * kw - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        k = np.where(nan.any(axis=-1), last, k)
+    a, b = np.divmod(k, kw)
+    r = rows[np.arange(oh)[:, None], a]
+    s = cols[np.arange(ow)[None, :], b]
+    return getitem(x, (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], r, s))
+
+
 __all__ = [
     "Pair", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d", "global_avg_pool2d", "adaptive_avg_pool2d",
+    "adaptive_max_pool2d", "adaptive_output_size",
 ]

@@ -1,6 +1,7 @@
-"""Training-step time and peak memory: LeNet-5 and the small CNN, tinygrad_cnn vs PyTorch.
+"""Training-step time and peak memory: LeNet-5, the small CNN and ResNet-8, tinygrad_cnn vs PyTorch.
 
-Run: python benchmarks/train.py [--rounds 7] [--batches 64 256] [--models lenet5 cnn] [--no-rss] [--default-malloc]
+Run: python benchmarks/train.py [--rounds 7] [--batches 64 256] [--models lenet5 cnn resnet8] [--no-rss]
+     [--default-malloc]
 
 A training step is forward, cross-entropy, backward and an Adam update on one batch of random 28x28 images.
 Both libraries run in this process on the same inputs and the same initial weights, with 2 threads; before
@@ -43,12 +44,14 @@ def ours_step(model: str, batch: int) -> tuple[Callable[[], float], dict[str, np
     spec = models.get_model(model)
     params = spec.init(0)
     start = {k: v.data.copy() for k, v in params.items()}
-    opt = optim.Adam(params, lr=1e-4)
+    trainable, buffers = models.split_buffers(params)
+    opt = optim.Adam(trainable, lr=1e-4)
     x, y = batch_data(batch)
-    vg = tg.value_and_grad(lambda p: F.cross_entropy(spec.apply(p, tg.Tensor(x)), y))
+    kw = {"training": True} if spec.takes_training else {}  # batch norm: batch statistics, as torch's train()
+    vg = tg.value_and_grad(lambda p: F.cross_entropy(spec.apply({**p, **buffers}, tg.Tensor(x), **kw), y))
 
     def step() -> float:
-        loss, grads = vg(params)
+        loss, grads = vg(trainable)
         opt.step(grads)
         return loss.item()
 
@@ -62,6 +65,10 @@ def torch_model(model: str):  # noqa: ANN201
         return tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5),
                               tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(),
                               tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10))
+    if model == "resnet8":
+        from resnet8_torch import torch_resnet8
+
+        return torch_resnet8()
     if model == "cnn":
         return tnn.Sequential(tnn.Conv2d(1, 32, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
                               tnn.Conv2d(32, 64, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
@@ -81,7 +88,9 @@ def torch_step(model: str, batch: int, start: dict[str, np.ndarray] | None) -> C
 
     torch.set_num_threads(2)
     net = torch_model(model)
-    if start is not None:
+    if start is not None and model == "resnet8":  # the same names in both
+        net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in start.items()}, strict=False)
+    elif start is not None:
         net.load_state_dict({f"{NAMES[model][k.split('.')[0]]}.{k.split('.')[1]}": torch.from_numpy(v.copy())
                              for k, v in start.items()})
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
@@ -133,7 +142,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--batches", type=int, nargs="+", default=[64, 256])
-    p.add_argument("--models", nargs="+", default=["lenet5", "cnn"], choices=["lenet5", "cnn"])
+    p.add_argument("--models", nargs="+", default=["lenet5", "cnn"], choices=["lenet5", "cnn", "resnet8"])
     p.add_argument("--no-rss", action="store_true", help="skip the peak-memory subprocesses")
     p.add_argument("--default-malloc", action="store_true",
                    help="do not call keep_freed_memory() for the timed steps (glibc's defaults, both sides)")

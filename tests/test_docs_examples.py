@@ -12,7 +12,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "ops"
 
 
-@pytest.mark.parametrize("page", ["conv.md", "pooling.md", "activations.md", "resize.md"])
+@pytest.mark.parametrize("page", ["conv.md", "pooling.md", "activations.md", "resize.md", "normalization.md"])
 def test_page_examples_run(page):
     result = doctest.testfile(str(DOCS / page), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 10 and result.failed == 0

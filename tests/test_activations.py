@@ -152,3 +152,22 @@ def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
         tg.nn.dropout2d(tg.Tensor(np.ones((2, 3))), 0.5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="Dropout2d: p must be a number in"):
         tg.nn.Dropout2d(1.5)
+
+
+def test_functional_dropout_follows_pytorchs_signature():
+    x = tg.Tensor(np.ones((200, 8, 3, 3), np.float32))
+    assert F.dropout(x, 0.5, training=False) is x and F.dropout2d(x, training=False) is x
+    y = F.dropout(x, 0.25, rng=np.random.default_rng(0)).data
+    assert set(np.unique(y)) == {0.0, np.float32(1 / 0.75)} and abs((y == 0).mean() - 0.25) < 0.01
+    z = F.dropout2d(x, 0.5, rng=np.random.default_rng(0)).data
+    per_channel = z.reshape(200, 8, 9)
+    assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))  # whole channels
+    assert abs((per_channel[:, :, 0] == 0).mean() - 0.5) < 0.05
+    np.testing.assert_array_equal(F.dropout2d(x, 0.5, rng=np.random.default_rng(0)).data, z)  # seeded
+    np.testing.assert_array_equal(tg.nn.dropout2d(x, 0.5, np.random.default_rng(0)).data, z)
+    with pytest.raises(ValueError, match="dropout: inplace=True is not supported"):
+        F.dropout(x, 0.5, inplace=True)
+    with pytest.raises(ValueError, match=r"dropout2d: p must be a number in \[0, 1\]"):
+        F.dropout2d(x, 1.5)
+    with pytest.raises(TypeError, match="dropout: rng must be None or a numpy Generator"):
+        F.dropout(x, rng=0)

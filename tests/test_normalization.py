@@ -1,4 +1,4 @@
-"""Normalisation: the ``normalize`` primitive's hand-derived VJP (checked against the composite it
+"""Normalisation: the ``standardize`` primitive's hand-derived VJP (checked against the composite it
 simplifies, finite differences and torch), batch / layer / group norm against torch in float32 and float64
 (running statistics included), their modules' state dicts and train/eval behaviour, and bad arguments."""
 
@@ -23,7 +23,7 @@ def _t(torch, a, grad=False):
 
 
 # ---------------------------------------------------------------- the primitive
-def _composite_normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
+def _composite_standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
     """The forward written out in primitives: its autograd gradient is what the one-expression VJP simplifies."""
     n = int(np.prod([x.shape[a] for a in axes]))
     xc = x - x.sum(axis=axes, keepdims=True) * (1.0 / n)
@@ -31,44 +31,44 @@ def _composite_normalize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor
     return xc * (var + eps) ** -0.5
 
 
-@pytest.mark.parametrize("i", range(len(REGISTRY["normalize"].samples(np.random.default_rng(0)))))
+@pytest.mark.parametrize("i", range(len(REGISTRY["standardize"].samples(np.random.default_rng(0)))))
 def test_the_one_expression_vjp_equals_the_composites_gradient(i):
-    s = REGISTRY["normalize"].samples(np.random.default_rng(0))[i]
+    s = REGISTRY["standardize"].samples(np.random.default_rng(0))[i]
     x = s.inputs[0]
     g = np.random.default_rng(i).standard_normal(x.shape)
     a, b = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
-    F.normalize(a, **s.attrs).backward(g)
-    _composite_normalize(b, **s.attrs).backward(g)
+    F.standardize(a, **s.attrs).backward(g)
+    _composite_standardize(b, **s.attrs).backward(g)
     np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-12)
     # and under create_graph (r recomputed in registered ops) the first-order value is the same
     c = Tensor(x, requires_grad=True)
-    (gc,) = tg.gradients((F.normalize(c, **s.attrs) * Tensor(g)).sum(), [c], create_graph=True)
+    (gc,) = tg.gradients((F.standardize(c, **s.attrs) * Tensor(g)).sum(), [c], create_graph=True)
     np.testing.assert_allclose(gc.data, a.grad.data, rtol=1e-12, atol=1e-13)
 
 
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data(), eps=st.sampled_from([1e-5, 0.1, 1.0]),
        seed=st.integers(0, 2**16))
-def test_normalize_gradcheck_and_gradgradcheck_over_generated_shapes_and_axes(shape, data, eps, seed):
+def test_standardize_gradcheck_and_gradgradcheck_over_generated_shapes_and_axes(shape, data, eps, seed):
     ndim = len(shape)
     axes = tuple(sorted(data.draw(st.sets(st.integers(0, ndim - 1), min_size=1))))
     n = int(np.prod([shape[a] for a in axes]))
     if n < 2:  # a single value normalises to exactly 0 whatever x is: nothing to check
         return
     x = np.random.default_rng(seed).standard_normal(shape) * 1.5 + 0.3
-    f = lambda t: F.normalize(t, axes, eps)  # noqa: E731
+    f = lambda t: F.standardize(t, axes, eps)  # noqa: E731
     assert tg.gradcheck(f, [Tensor(x)])
     assert tg.gradgradcheck(f, [Tensor(x)])
 
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("i", range(len(REGISTRY["normalize"].samples(np.random.default_rng(0)))))
-def test_normalize_matches_torch(torch, dtype, i):
-    s = REGISTRY["normalize"].samples(np.random.default_rng(0))[i]
+@pytest.mark.parametrize("i", range(len(REGISTRY["standardize"].samples(np.random.default_rng(0)))))
+def test_standardize_matches_torch(torch, dtype, i):
+    s = REGISTRY["standardize"].samples(np.random.default_rng(0))[i]
     axes, eps = s.attrs["axes"], s.attrs["eps"]
     x = s.inputs[0].astype(dtype)
     ours, theirs = Tensor(x, requires_grad=True), _t(torch, x, True)
-    y = F.normalize(ours, axes, eps)
+    y = F.standardize(ours, axes, eps)
     ty = (theirs - theirs.mean(dim=axes, keepdim=True)) / torch.sqrt(
         theirs.var(dim=axes, unbiased=False, keepdim=True) + eps)
     assert y.dtype == dtype
@@ -81,7 +81,7 @@ def test_normalize_matches_torch(torch, dtype, i):
 
 
 def test_every_normalization_op_is_covered_here():
-    assert sorted(n for n, op in REGISTRY.items() if op.kind == "normalization") == ["normalize"]
+    assert sorted(n for n, op in REGISTRY.items() if op.kind == "normalization") == ["standardize"]
 
 
 # ---------------------------------------------------------------- the functional norms against torch
@@ -211,8 +211,8 @@ def test_bad_arguments_raise_naming_the_op_and_the_rule():
         F.layer_norm(x, (2, 2), three)
     with pytest.raises(ValueError, match="group_norm: num_groups must be a positive int dividing the 3 channels"):
         F.group_norm(x, 2)
-    with pytest.raises(ValueError, match="normalize: axis 4 is out of range"):
-        F.normalize(x, (4,))
+    with pytest.raises(ValueError, match="standardize: axis 4 is out of range"):
+        F.standardize(x, (4,))
     with pytest.raises(ValueError, match="BatchNorm2d: expected 3 channels"):
         nn.BatchNorm2d(3)(Tensor(np.ones((2, 4, 2, 2), np.float32)))
     with pytest.raises(ValueError, match="BatchNorm1d: expected a 2-D or 3-D input"):
@@ -323,3 +323,23 @@ def test_eval_mode_uses_the_running_statistics_end_to_end():
     model.train()
     with tg.no_grad():
         assert not np.allclose(model(Tensor(np.concatenate([x.data, x.data + 1]))).data[:1], y, atol=1e-3)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("p,dim", [(2.0, 1), (1.0, 0), (3.0, -1), (2.0, 0)])
+def test_F_normalize_is_pytorchs_division_by_the_p_norm(torch, dtype, p, dim):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 5)).astype(dtype)
+    x[1] = 0  # a zero vector (dim=1) / a zero entry in every column (dim=0): eps takes over, gradients stay finite
+    ours, theirs = Tensor(x, requires_grad=True), _t(torch, x, True)
+    y, ty = F.normalize(ours, p, dim), torch.nn.functional.normalize(theirs, p, dim)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), **TOL[dtype])
+    g = rng.standard_normal(x.shape).astype(dtype)
+    y.backward(g)
+    ty.backward(_t(torch, g))
+    assert np.isfinite(ours.grad.data).all()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), **TOL[dtype])
+    np.testing.assert_array_equal(F.normalize(Tensor(x), p, axis=dim).data, y.data)
+    with pytest.raises(ValueError, match="normalize: p must be > 0"):
+        F.normalize(Tensor(x), 0.0)

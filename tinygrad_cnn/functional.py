@@ -23,7 +23,7 @@ from .ops.elementwise import (  # noqa: F401  (re-exported)
     sub, tanh, where,
 )
 from .ops.matmul import matmul  # noqa: F401
-from .ops.normalization import batch_norm, group_norm, layer_norm, normalize  # noqa: F401
+from .ops.normalization import batch_norm, group_norm, layer_norm, standardize  # noqa: F401
 from .ops.movement import (  # noqa: F401
     broadcast_to, expand_dims, flip, getitem, permute, reshape, scatter, squeeze, swapaxes, t, transpose,
     unsqueeze, view,
@@ -357,6 +357,66 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     x = as_tensor(x)
     n = x.shape[normalize_axis("chunk", dim, x.shape)]
     return split(x, builtins.max(1, -(-n // chunks)), dim)
+
+
+def _dropout(name: str, x: Any, p: Any, training: bool, inplace: bool, rng: Any, channels: bool) -> Tensor:
+    ok = isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, (bool, np.bool_))
+    if not ok or not 0.0 <= float(p) <= 1.0:  # NaN fails the comparison too
+        raise ValueError(f"{name}: p must be a number in [0, 1], got {p!r}")
+    if inplace:
+        raise ValueError(f"{name}: inplace=True is not supported (the mask multiplies out of place); use the result")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name}: rng must be None or a numpy Generator, got {type(rng).__name__}")
+    x = as_tensor(x)
+    if channels and x.ndim not in (3, 4):
+        raise ValueError(f"{name}: needs a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float32)
+    p = float(p)
+    if not training or p == 0.0:
+        return x
+    shape = x.shape[:-2] + (1, 1) if channels else x.shape
+    if p == 1.0:
+        return x * Tensor.wrap(np.zeros(shape, dtype=x.dtype))
+    gen = rng if rng is not None else np.random.default_rng()
+    mask = (gen.random(shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask *= np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
+    return x * Tensor.wrap(mask)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+            rng: np.random.Generator | None = None) -> Tensor:
+    """PyTorch's ``F.dropout`` (inverted dropout): x * m / (1 - p), m ~ Bernoulli(1 - p) per element, a
+    constant mask, while ``training``; x itself otherwise. The mask comes from ``rng`` (None: a fresh
+    unseeded generator; pass one for runs that repeat). ``p`` must lie in [0, 1]; integer and boolean inputs
+    become float32."""
+    return _dropout("dropout", x, p, training, inplace, rng, channels=False)
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+              rng: np.random.Generator | None = None) -> Tensor:
+    """PyTorch's ``F.dropout2d`` for (N, C, H, W) or (C, H, W) inputs: while ``training`` each whole channel is
+    zeroed with probability p and the others are scaled by 1/(1 - p) (a constant mask of shape (N, C, 1, 1));
+    x itself otherwise. ``rng`` as in :func:`dropout`."""
+    return _dropout("dropout2d", x, p, training, inplace, rng, channels=True)
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, *, axis: int | None = None) -> Tensor:
+    """PyTorch's ``F.normalize``: x / max(||x||_p, eps) along ``dim`` (numpy's ``axis`` also accepted), with
+    ||x||_p = (sum |x|^p)^(1/p). (Standardising to zero mean and unit variance is :func:`standardize`.)"""
+    name = "normalize"
+    x = _floating(x, name)
+    p = _number(name, "p", p)
+    eps = _number(name, "eps", eps)
+    if p <= 0:
+        raise ValueError(f"{name}: p must be > 0, got {p}")
+    if eps < 0:
+        raise ValueError(f"{name}: eps must be >= 0, got {eps}")
+    ax = _axis(x, _dim(dim if axis is None else None, axis, name), name)
+    total = (x * x if p == 2 else abs(x) ** p).sum(axis=ax, keepdims=True)
+    nonzero = total > 0  # the root's derivative is infinite at 0: take it at 1 there and mask it out (as PyTorch's 0)
+    norm = where(nonzero, where(nonzero, total, 1.0) ** (1.0 / p), 0.0)
+    return x / maximum(norm, eps)
 
 
 def logsumexp(x: Tensor, axis: Axis = -1, keepdims: bool | None = None, *, dim: Axis = None,

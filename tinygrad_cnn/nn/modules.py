@@ -802,47 +802,20 @@ def _check_p(p: Any, who: str) -> float:
     return float(p)
 
 
-def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
-    """Inverted dropout: x * m / (1 - p), m ~ Bernoulli(1 - p) per element (a constant mask).
-
-    ``p`` must lie in [0, 1] (ValueError otherwise); integer and boolean inputs are promoted to float32.
-    """
-    p = _check_p(p, "dropout")
+def _generator(rng: Any, who: str) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"dropout: rng must be a numpy Generator, got {type(rng).__name__}")
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
-    if x.dtype.kind in "biu":
-        x = x.astype(np.float32)
-    if p == 0.0:
-        return x
-    if p == 1.0:
-        return x * Tensor.wrap(np.zeros(x.shape, dtype=x.dtype))
-    mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
-    mask *= np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
-    return x * Tensor.wrap(mask)
+        raise TypeError(f"{who}: rng must be a numpy Generator, got {type(rng).__name__}")
+    return rng
+
+
+def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
+    """Inverted dropout with the generator ``rng``: ``F.dropout(x, p, rng=rng)`` (see there)."""
+    return F.dropout(x, p, rng=_generator(rng, "dropout"))
 
 
 def dropout2d(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
-    """Channel dropout for (N, C, H, W) or (C, H, W) inputs: each whole channel is zeroed with probability p
-    and the others are scaled by 1/(1 - p) (PyTorch's ``dropout2d``); a constant mask of shape (N, C, 1, 1)."""
-    p = _check_p(p, "dropout2d")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"dropout2d: rng must be a numpy Generator, got {type(rng).__name__}")
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: needs a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
-    if x.dtype.kind in "biu":
-        x = x.astype(np.float32)
-    if p == 0.0:
-        return x
-    shape = x.shape[:-2] + (1, 1)
-    if p == 1.0:
-        return x * Tensor.wrap(np.zeros(shape, dtype=x.dtype))
-    mask = (rng.random(shape, dtype=np.float32) >= p).astype(x.dtype)
-    mask *= np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
-    return x * Tensor.wrap(mask)
+    """Channel dropout with the generator ``rng``: ``F.dropout2d(x, p, rng=rng)`` (see there)."""
+    return F.dropout2d(x, p, rng=_generator(rng, "dropout2d"))
 
 
 class Dropout2d(Module):

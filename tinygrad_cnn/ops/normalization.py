@@ -1,7 +1,7 @@
-"""Normalisation: one primitive, ``normalize`` (zero mean and unit variance over some axes), and the three
+"""Normalisation: one primitive, ``standardize`` (zero mean and unit variance over some axes), and the three
 norms of modern CNNs built on it.
 
-    normalize over axes A (n elements per group):
+    standardize over axes A (n elements per group):
         mu = mean_A x,   var = mean_A (x - mu)^2,   r = (var + eps)^(-1/2),   y = (x - mu) r
         dx = r (g - mean_A g - y mean_A(g y))          (derived in docs/ops/normalization.md)
 
@@ -29,7 +29,7 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
-def _normalize_forward(x: np.ndarray, *, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray]:
+def _standardize_forward(x: np.ndarray, *, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, np.ndarray]:
     """(x - mean) / sqrt(biased var + eps) over ``axes``; saves r = 1 / sqrt(var + eps) (kept dims)."""
     xc = x - x.mean(axis=axes, keepdims=True)
     var = np.square(xc).mean(axis=axes, keepdims=True)
@@ -45,7 +45,7 @@ def _rstd(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
     return (_sum(xc * xc, axes, keepdims=True) * inv_n + eps) ** -0.5
 
 
-def _normalize_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple[int, ...], eps: float,
+def _standardize_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple[int, ...], eps: float,
                    saved: np.ndarray) -> Tensor:
     """dx = r (g - mean_A g - y mean_A(g y)). Under create_graph r is recomputed from x in registered ops,
     so that second derivatives see its dependence on x; otherwise the forward's r is reused."""
@@ -56,7 +56,7 @@ def _normalize_vjp(g: Tensor, out: Tensor, x: Tensor, *, axes: tuple[int, ...], 
     return r * (g - g_mean - out * gy_mean)
 
 
-def _check_normalize(x: np.ndarray, *, axes: tuple[int, ...], eps: float) -> None:
+def _check_standardize(x: np.ndarray, *, axes: tuple[int, ...], eps: float) -> None:
     if x.dtype.kind != "f":
         raise TypeError(f"needs a floating-point input, got {x.dtype}")
     if not axes or any(not 0 <= a < x.ndim for a in axes) or len(set(axes)) != len(axes):
@@ -65,29 +65,30 @@ def _check_normalize(x: np.ndarray, *, axes: tuple[int, ...], eps: float) -> Non
         raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
 
 
-def _normalize_samples(rng: np.random.Generator) -> list[Sample]:
+def _standardize_samples(rng: np.random.Generator) -> list[Sample]:
     cases = [((6, 3), (0,)), ((4, 3, 2, 2), (0, 2, 3)), ((2, 3, 5), (2,)), ((2, 3, 2, 2), (1, 2, 3)),
              ((2, 2, 6), (0, 2)), ((3, 2, 4), (1,))]
     return [Sample((rng.standard_normal(s) * 2.0 + 0.5,), {"axes": a, "eps": e})
             for s, a in cases for e in (1e-5, 0.5)]
 
 
-_normalize = register_op(
-    "normalize", _normalize_forward, vjps=(_normalize_vjp,),
+_standardize = register_op(
+    "standardize", _standardize_forward, vjps=(_standardize_vjp,),
     formula="y = (x - mean_A x) r,  r = (var_A x + eps)^-1/2;  dx = r (g - mean_A g - y mean_A(g y))",
-    kind="normalization", check=_check_normalize, samples=_normalize_samples, saves=True,
+    kind="normalization", check=_check_standardize, samples=_standardize_samples, saves=True,
 )
 
 
-def normalize(x: Tensor, axes: tuple[int, ...] | int, eps: float = 1e-5) -> Tensor:
-    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance): the primitive under every norm here."""
+def standardize(x: Tensor, axes: tuple[int, ...] | int, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased variance): the primitive under every norm here.
+    (PyTorch's ``F.normalize``, a division by the p-norm, is :func:`tinygrad_cnn.functional.normalize`.)"""
     if not isinstance(x, Tensor):
-        raise TypeError(f"normalize: expected a Tensor, got {type(x).__name__}")
+        raise TypeError(f"standardize: expected a Tensor, got {type(x).__name__}")
     try:
         norm = normalize_axes(axes, x.ndim)
     except (ValueError, TypeError) as e:
-        raise type(e)(f"normalize: {e} (shape {x.shape})") from None
-    return _normalize(x, axes=tuple(range(x.ndim)) if norm is None else norm, eps=_check_eps("normalize", eps))
+        raise type(e)(f"standardize: {e} (shape {x.shape})") from None
+    return _standardize(x, axes=tuple(range(x.ndim)) if norm is None else norm, eps=_check_eps("standardize", eps))
 
 
 # ---------------------------------------------------------------- argument checks shared by the norms
@@ -147,7 +148,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | np.ndarray | None, running_var:
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """PyTorch's ``F.batch_norm`` for x (N, C) or (N, C, *spatial).
 
-    Training: y = normalize(x) over (N, *spatial) per channel, times weight plus bias; the running
+    Training: y = standardize(x) over (N, *spatial) per channel, times weight plus bias; the running
     statistics (when given) become ``(1 - momentum) * running + momentum * batch``, the batch variance
     taken unbiased (divided by n - 1, n = N * prod(spatial)), in place. Evaluation: y = (x - running_mean)
     / sqrt(running_var + eps) * weight + bias, a per-channel affine map of x.
@@ -178,7 +179,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | np.ndarray | None, running_var:
             var = np.square(xd - mean.reshape(shape)).sum(axis=axes) / (n - 1)
             _update(running_mean, mean, float(momentum))
             _update(running_var, var, float(momentum))
-        return _affine(_normalize(x, axes=axes, eps=eps), weight, bias, shape)
+        return _affine(_standardize(x, axes=axes, eps=eps), weight, bias, shape)
     if running_mean is None:
         raise ValueError(f"{name}: evaluation mode (training=False) needs running_mean and running_var")
 
@@ -213,7 +214,7 @@ def layer_norm(x: Tensor, normalized_shape: int | tuple[int, ...] | list[int], w
                          f"input of shape {x.shape}")
     weight = _check_vector(name, "weight", weight, shape, x)
     bias = _check_vector(name, "bias", bias, shape, x)
-    y = _normalize(x, axes=tuple(range(x.ndim - k, x.ndim)), eps=_check_eps(name, eps))
+    y = _standardize(x, axes=tuple(range(x.ndim - k, x.ndim)), eps=_check_eps(name, eps))
     return _affine(y, weight, bias, shape)
 
 
@@ -230,8 +231,8 @@ def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: T
                          f"shape {x.shape}, got {num_groups!r}")
     weight = _check_vector(name, "weight", weight, (c,), x)
     bias = _check_vector(name, "bias", bias, (c,), x)
-    y = _normalize(x.reshape(n, int(num_groups), -1), axes=(2,), eps=_check_eps(name, eps)).reshape(x.shape)
+    y = _standardize(x.reshape(n, int(num_groups), -1), axes=(2,), eps=_check_eps(name, eps)).reshape(x.shape)
     return _affine(y, weight, bias, (1, c) + (1,) * (x.ndim - 2))
 
 
-__all__ = ["normalize", "batch_norm", "layer_norm", "group_norm"]
+__all__ = ["standardize", "batch_norm", "layer_norm", "group_norm"]

@@ -858,6 +858,11 @@ def _positive(who: str, what: str, v: Any) -> int:
     return int(v)
 
 
+def _check_eps(who: str, eps: Any) -> None:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
+        raise ValueError(f"{who}: eps must be a finite number >= 0, got {eps!r}")
+
+
 class _BatchNorm(Module):
     """PyTorch's batch norm: ``weight`` (ones) and ``bias`` (zeros) when ``affine``; buffers
     ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` when
@@ -872,8 +877,7 @@ class _BatchNorm(Module):
         super().__init__()
         cls = type(self).__name__
         self.num_features = _positive(cls, "num_features", num_features)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
-            raise ValueError(f"{cls}: eps must be a finite number >= 0, got {eps!r}")
+        _check_eps(cls, eps)
         if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
                                      or not 0 <= momentum <= 1):
             raise ValueError(f"{cls}: momentum must be None or a number in [0, 1], got {momentum!r}")
@@ -947,8 +951,7 @@ class LayerNorm(Module):
                 isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a non-empty sequence of them, "
                              f"got {normalized_shape!r}")
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
-            raise ValueError(f"LayerNorm: eps must be a finite number >= 0, got {eps!r}")
+        _check_eps("LayerNorm", eps)
         self.normalized_shape, self.eps = tuple(int(d) for d in shape), float(eps)
         self.elementwise_affine = bool(elementwise_affine)
         affine = self.elementwise_affine
@@ -973,8 +976,7 @@ class GroupNorm(Module):
         self.num_channels = _positive("GroupNorm", "num_channels", num_channels)
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not np.isfinite(eps) or eps < 0:
-            raise ValueError(f"GroupNorm: eps must be a finite number >= 0, got {eps!r}")
+        _check_eps("GroupNorm", eps)
         self.eps, self.affine = float(eps), bool(affine)
         self.weight = _param(np.ones(num_channels, dtype=dtype), "weight") if affine else None
         self.bias = _param(np.zeros(num_channels, dtype=dtype), "bias") if affine else None

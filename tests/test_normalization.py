@@ -122,23 +122,27 @@ def test_batch_norm_training_and_eval_match_torch(torch, dtype, shape, affine):
         assert y.dtype == dtype and orm.dtype == dtype
 
 
+def _same_as_torch(torch, ours_fn, torch_fn, arrays, dtype, seed):
+    """ours_fn(*Tensors) and torch_fn(*torch tensors) agree in value and in every input's gradient."""
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [_t(torch, a, True) for a in arrays]
+    y, ty = ours_fn(*ours), torch_fn(*theirs)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), **TOL[dtype])
+    g = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
+    y.backward(g)
+    ty.backward(_t(torch, g))
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), **TOL[dtype])
+
+
 @pytest.mark.oracle
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,norm", [((4, 5), (5,)), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((2, 3, 2, 2), (3, 2, 2))])
 def test_layer_norm_matches_torch(torch, dtype, shape, norm):
     rng = np.random.default_rng(3)
-    x = (rng.standard_normal(shape) * 2).astype(dtype)
-    w, b = rng.standard_normal(norm).astype(dtype), rng.standard_normal(norm).astype(dtype)
-    ours = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    theirs = [_t(torch, a, True) for a in (x, w, b)]
-    y = F.layer_norm(ours[0], norm, ours[1], ours[2], eps=1e-4)
-    ty = torch.nn.functional.layer_norm(theirs[0], norm, theirs[1], theirs[2], eps=1e-4)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), **TOL[dtype])
-    g = rng.standard_normal(shape).astype(dtype)
-    y.backward(g)
-    ty.backward(_t(torch, g))
-    for a, t in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), **TOL[dtype])
+    arrays = [(rng.standard_normal(s) * 2).astype(dtype) for s in (shape, norm, norm)]
+    _same_as_torch(torch, lambda x, w, b: F.layer_norm(x, norm, w, b, eps=1e-4),
+                   lambda x, w, b: torch.nn.functional.layer_norm(x, norm, w, b, eps=1e-4), arrays, dtype, 3)
 
 
 @pytest.mark.oracle
@@ -147,18 +151,9 @@ def test_layer_norm_matches_torch(torch, dtype, shape, norm):
 def test_group_norm_matches_torch(torch, dtype, shape, groups):
     rng = np.random.default_rng(4)
     c = shape[1]
-    x = (rng.standard_normal(shape) * 2).astype(dtype)
-    w, b = rng.standard_normal(c).astype(dtype), rng.standard_normal(c).astype(dtype)
-    ours = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    theirs = [_t(torch, a, True) for a in (x, w, b)]
-    y = F.group_norm(ours[0], groups, ours[1], ours[2])
-    ty = torch.nn.functional.group_norm(theirs[0], groups, theirs[1], theirs[2])
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), **TOL[dtype])
-    g = rng.standard_normal(shape).astype(dtype)
-    y.backward(g)
-    ty.backward(_t(torch, g))
-    for a, t in zip(ours, theirs):
-        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), **TOL[dtype])
+    arrays = [(rng.standard_normal(s) * 2).astype(dtype) for s in (shape, (c,), (c,))]
+    _same_as_torch(torch, lambda x, w, b: F.group_norm(x, groups, w, b),
+                   lambda x, w, b: torch.nn.functional.group_norm(x, groups, w, b), arrays, dtype, 4)
 
 
 def test_a_group_of_one_value_normalises_to_exactly_zero():
@@ -343,3 +338,19 @@ def test_F_normalize_is_pytorchs_division_by_the_p_norm(torch, dtype, p, dim):
     np.testing.assert_array_equal(F.normalize(Tensor(x), p, axis=dim).data, y.data)
     with pytest.raises(ValueError, match="normalize: p must be > 0"):
         F.normalize(Tensor(x), 0.0)
+
+
+def test_running_statistics_keep_their_dtype_and_a_wrong_length_is_refused():
+    """Float32 statistics updated from a float64 batch stay float32 (rounded, not re-typed), and the eval
+    output follows the input's dtype; statistics of the wrong length raise instead of broadcasting."""
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((8, 3, 2, 2)) * 2 + 1
+    rm, rv = Tensor(np.zeros(3, np.float32)), Tensor(np.ones(3, np.float32))
+    F.batch_norm(Tensor(x), rm, rv, training=True, momentum=0.5)
+    assert rm.dtype == np.float32 and rv.dtype == np.float32
+    mean = x.mean(axis=(0, 2, 3))
+    np.testing.assert_allclose(rm.data, (0.5 * mean).astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(rv.data, 0.5 + 0.5 * x.var(axis=(0, 2, 3), ddof=1), rtol=1e-6)
+    assert F.batch_norm(Tensor(x), rm, rv).dtype == np.float64
+    with pytest.raises(ValueError, match=r"running_var must have shape \(3,\)"):
+        F.batch_norm(Tensor(x), rm, Tensor(np.ones(1, np.float32)))
